@@ -1,0 +1,6 @@
+class RagError(Exception): "Base class for every error minutes-rag raises on purpose."
+class ParseError(RagError): "A file could not be read or is not minutes; the message names the file and why."
+class ModelError(RagError): "The embedding model could not be loaded or materialized."
+class IndexStoreError(RagError): "The index is missing, corrupt, locked, or was built with another model."
+class InputError(RagError): "A question, filter or argument is invalid; the message says what to do."
+class NotFoundError(RagError): "A document or remark that was asked for does not exist."
