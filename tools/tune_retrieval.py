@@ -1,0 +1,358 @@
+"""Tune and measure retrieval on the seed questions (and JSQuAD), and write rag/retrieve/calibration.json.
+
+Tuning uses ONLY split == "dev"; the test split is reported, never tuned on.
+
+    .venv/bin/python tools/tune_retrieval.py               # measure the current calibration (dev + test)
+    .venv/bin/python tools/tune_retrieval.py --tune --write   # grid-search on dev, fit confidence, save
+    .venv/bin/python tools/tune_retrieval.py --jsquad 1000  # also nDCG@10 on 1,000 JSQuAD questions
+    .venv/bin/python tools/tune_retrieval.py --latency      # median search latency per mode
+
+The seed index is built in a temporary directory with `RagService(...).ingest([seed])`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import itertools
+import json
+import logging
+import math
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from rag.retrieve.confidence import CALIBRATION_PATH, Calibration, load_calibration  # noqa: E402
+from rag.retrieve.pipeline import Retriever  # noqa: E402
+from rag.retrieve.query import Query, parse_query  # noqa: E402
+from rag.retrieve.stages import Candidates  # noqa: E402
+from rag.settings import Settings  # noqa: E402
+from rag.types import Hit  # noqa: E402
+
+log = logging.getLogger("tune")
+SHARED = ROOT.parent / "shared"
+SEED = SHARED / "seeds" / "000_1e1e3ba0d71176a4.txt"
+QUESTIONS = ROOT / "eval" / "datasets" / "seed" / "questions.jsonl"
+JSQUAD = SHARED / "datasets" / "jsquad-valid-v1.1.json"
+CONFIG_MODES = {"dense": ("dense", False), "lexical": ("lexical", False), "hybrid": ("hybrid", False),
+                "default": ("hybrid", True)}
+
+
+@dataclasses.dataclass
+class Item:
+    qid: str
+    question: str
+    lang: str
+    kind: str  # answerable | unanswerable | metadata (empty gold, left out)
+    split: str
+    gold: dict[str, int]  # remark id → grade
+    query: Query | None = None
+    cands: Candidates | None = None
+
+
+class CachedEmbedder:
+    """Wraps an embedder; questions embedded once, in one batch (tuning re-ranks them many times)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.model_id = inner.model_id
+        self.fingerprint = inner.fingerprint
+        self.dim = inner.dim
+        self.cache: dict[str, np.ndarray] = {}
+
+    def warm(self, texts: Sequence[str], batch: int = 256) -> None:
+        todo = [t for t in dict.fromkeys(texts) if t not in self.cache]
+        for i in range(0, len(todo), batch):
+            vecs = self.inner.embed_queries(todo[i : i + batch])
+            self.cache.update(zip(todo[i : i + batch], vecs, strict=True))
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        self.warm(texts)
+        return np.stack([self.cache[t] for t in texts])
+
+    def embed_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        return np.asarray(self.inner.embed_passages(texts, progress=progress))
+
+
+# --- data -------------------------------------------------------------------------------------
+def load_seed_items(path: Path = QUESTIONS) -> list[Item]:
+    items = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        q = json.loads(line)
+        gold = {f"{g['document']}#{g['ordinal']}": int(g["grade"]) for g in q["gold"]}
+        kind = "answerable" if gold else ("unanswerable" if q["type"] == "unanswerable" else "metadata")
+        items.append(Item(q["qid"], q["question"], q["lang"], kind, q["split"], gold))
+    return items
+
+
+def build_service(index_dir: Path, model: str) -> Any:
+    from rag.service import RagService
+
+    service = RagService(Settings(index_dir=index_dir, model=model))
+    report = service.ingest([SEED])
+    if report.failed:
+        raise SystemExit(f"seed ingest failed: {report.failed}")
+    return service
+
+
+def make_retriever(service: Any) -> tuple[Retriever, CachedEmbedder]:
+    service.load()
+    embedder = CachedEmbedder(service.embedder)
+    return Retriever(service.store(), embedder, service.settings), embedder
+
+
+# --- metrics ----------------------------------------------------------------------------------
+def ranking_metrics(ranked: Sequence[str], gold: dict[str, int]) -> dict[str, float]:
+    rel = [gold.get(r, 0) for r in ranked]
+    first = next((i for i, g in enumerate(rel[:10]) if g > 0), None)
+    dcg = sum((2 ** g - 1) / math.log2(i + 2) for i, g in enumerate(rel[:10]))
+    ideal = sorted(gold.values(), reverse=True)[:10]
+    idcg = sum((2 ** g - 1) / math.log2(i + 2) for i, g in enumerate(ideal))
+    return {
+        "hit@1": 1.0 if rel and rel[0] > 0 else 0.0,
+        "mrr@10": 0.0 if first is None else 1.0 / (first + 1),
+        "recall@5": sum(1 for g in rel[:5] if g > 0) / len(gold),
+        "ndcg@10": dcg / idcg if idcg else 0.0,
+    }
+
+
+def mean(values: Iterable[float]) -> float:
+    vals = list(values)
+    return sum(vals) / len(vals) if vals else float("nan")
+
+
+def evaluate(retriever: Retriever, items: Sequence[Item], mode: str, rerank: bool, use_mmr: bool,
+             cal: Calibration) -> dict[str, Any]:
+    """Per-language ranking metrics and abstention precision/recall for one configuration."""
+    per_lang: dict[str, list[dict[str, float]]] = {}
+    abst = {"tp": 0, "fp": 0, "fn": 0}
+    for it in items:
+        if it.kind == "metadata" or it.query is None or it.cands is None:
+            continue
+        hits, answerable = retriever.rank(it.query, it.cands, k=10, mode=mode, rerank=rerank, use_mmr=use_mmr,
+                                          timings={}, calibration=cal)
+        if it.kind == "answerable":
+            per_lang.setdefault(it.lang, []).append(ranking_metrics([h.remark_id for h in hits], it.gold))
+        predicted_unans = not answerable
+        actual_unans = it.kind == "unanswerable"
+        if predicted_unans and actual_unans:
+            abst["tp"] += 1
+        elif predicted_unans:
+            abst["fp"] += 1
+        elif actual_unans:
+            abst["fn"] += 1
+    out: dict[str, Any] = {}
+    for lang, rows in sorted(per_lang.items()):
+        out[lang] = {m: round(mean(r[m] for r in rows), 4) for m in rows[0]} | {"n": len(rows)}
+    tp, fp, fn = abst["tp"], abst["fp"], abst["fn"]
+    out["abstain"] = {"precision": round(tp / (tp + fp), 4) if tp + fp else float("nan"),
+                      "recall": round(tp / (tp + fn), 4) if tp + fn else float("nan"), "tp": tp, "fp": fp, "fn": fn}
+    return out
+
+
+def objective(metrics: dict[str, Any]) -> float:
+    """Worst language's mean of hit@1, MRR@10 and recall@5 (both languages must be good)."""
+    scores = [(m["hit@1"] + m["mrr@10"] + m["recall@5"]) / 3 for lang, m in metrics.items() if lang in ("ja", "en")]
+    return min(scores) + 0.1 * mean(scores)
+
+
+# --- tuning -----------------------------------------------------------------------------------
+def prepare(retriever: Retriever, embedder: CachedEmbedder, items: Sequence[Item], depth: int) -> None:
+    embedder.warm([it.question for it in items])
+    retriever.calibration = dataclasses.replace(retriever.calibration, depth=depth)
+    for it in items:
+        it.query = parse_query(it.question)
+        it.cands = retriever.candidates(it.query, k=10, filters=None, mode="hybrid", timings={})
+
+
+def tune_fusion(retriever: Retriever, dev: Sequence[Item], base: Calibration) -> Calibration:
+    best: tuple[float, Calibration] | None = None
+    grid = itertools.product(("minmax", "max", "zscore"), (0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0),
+                             (0.0, 0.1, 0.2, 0.3, 0.5, 1.0), (1.0, 0.9, 0.8, 0.7))
+    for norm, w_ja, w_en, lam in grid:
+        cal = dataclasses.replace(base, fusion=dataclasses.replace(base.fusion, norm=norm, w_lex_ja=w_ja, w_lex_en=w_en),
+                                  mmr_lambda=lam)
+        score = objective(evaluate(retriever, dev, "hybrid", True, True, cal))
+        # ties go to the simpler setting (earlier in the grid: lower weights, no MMR)
+        if best is None or score > best[0] + 1e-9:
+            best = (score, cal)
+    assert best is not None  # noqa: S101 - the grid is not empty
+    log.info("best dev objective %.4f with %s", best[0], best[1].to_dict())
+    return best[1]
+
+
+def fit_confidence(retriever: Retriever, dev: Sequence[Item], cal: Calibration, features: Sequence[str]) -> Calibration:
+    """Logistic P(hit relevant) on the top-10 hits of dev questions; threshold for abstention on dev."""
+    from sklearn.linear_model import LogisticRegression
+
+    rows: list[list[float]] = []
+    labels: list[int] = []
+    tops: list[tuple[dict[str, float], bool]] = []
+    for it in dev:
+        if it.kind == "metadata" or it.query is None or it.cands is None:
+            continue
+        hits, _ = retriever.rank(it.query, it.cands, k=10, mode="hybrid", rerank=True, use_mmr=True, timings={},
+                                 calibration=cal)
+        feats = hit_features(retriever, it, hits, cal)
+        for h, f in zip(hits, feats, strict=True):
+            rows.append([f[n] for n in features])
+            labels.append(1 if it.gold.get(h.remark_id, 0) > 0 else 0)
+        if feats:
+            tops.append((feats[0], it.kind == "answerable"))
+    model = LogisticRegression(C=1.0, max_iter=1000).fit(np.array(rows), np.array(labels))
+    fitted = dataclasses.replace(cal, features=tuple(features), weights=tuple(float(w) for w in model.coef_[0]),
+                                 bias=float(model.intercept_[0]))
+    # threshold: midway between the most confident unanswerable and the least confident answerable top
+    # hits that it separates best (max accuracy; ties → the midpoint of the widest gap)
+    confs = sorted((fitted.confidence(f), ok) for f, ok in tops)
+    candidates = [0.0] + [(a[0] + b[0]) / 2 for a, b in itertools.pairwise(confs)] + [1.0]
+    def acc(th: float) -> tuple[int, float]:
+        correct = sum(1 for c, ok in confs if (c >= th) == ok)
+        gap = min((abs(c - th) for c, _ in confs), default=0.0)
+        return correct, gap
+    threshold = max(candidates, key=acc)
+    log.info("confidence weights %s bias %.3f threshold %.3f", fitted.weights, fitted.bias, threshold)
+    return dataclasses.replace(fitted, threshold=round(threshold, 4))
+
+
+def hit_features(retriever: Retriever, it: Item, hits: Sequence[Hit], cal: Calibration) -> list[dict[str, float]]:
+    assert it.query is not None and it.cands is not None  # noqa: S101
+    fused = retriever.fused_scores(it.query, it.cands, "hybrid", cal)
+    index = {rid: i for i, rid in enumerate(it.cands.ids)}
+    return retriever.features(it.query, it.cands, fused, [index[h.remark_id] for h in hits])
+
+
+# --- JSQuAD -----------------------------------------------------------------------------------
+def jsquad_items(limit: int) -> tuple[list[Any], list[Item]]:
+    """One ParsedDocument per JSQuAD article (one remark per paragraph) and the first `limit` questions."""
+    from rag.types import Meeting, ParsedDocument, Remark
+
+    data = json.loads(JSQUAD.read_text(encoding="utf-8"))["data"]
+    docs: list[Any] = []
+    items: list[Item] = []
+    for a, article in enumerate(data):
+        doc_id = f"jsquad_{a:04d}"
+        remarks = []
+        for p, para in enumerate(article["paragraphs"]):
+            text = para["context"].split("[SEP]", 1)[-1].strip()
+            remarks.append(Remark(id=f"{doc_id}#{p + 1}", ordinal=p + 1, text=text))
+            for qa in para["qas"]:
+                items.append(Item(qa["id"], qa["question"], "ja", "answerable", "jsquad", {f"{doc_id}#{p + 1}": 1}))
+        docs.append(ParsedDocument(document=doc_id, source=doc_id, sha256=doc_id, meeting=Meeting(title=article["title"]),
+                                   topics=(), remarks=tuple(remarks), text=""))
+    step = max(1, len(items) // limit) if limit else 1
+    return docs, items[::step][:limit] if limit else items
+
+
+def run_jsquad(model: str, limit: int, cal: Calibration) -> dict[str, Any]:
+    from rag.service import RagService
+
+    docs, items = jsquad_items(limit)
+    with tempfile.TemporaryDirectory() as tmp:
+        service = RagService(Settings(index_dir=Path(tmp), model=model))
+        t0 = time.perf_counter()
+        service.ingest_parsed(docs)
+        log.info("JSQuAD: %d paragraphs indexed in %.0f s", sum(len(d.remarks) for d in docs), time.perf_counter() - t0)
+        retriever, embedder = make_retriever(service)
+        retriever.calibration = cal
+        prepare(retriever, embedder, items, cal.depth)
+        out = {}
+        for name, (mode, flags) in CONFIG_MODES.items():
+            rows = []
+            for it in items:
+                assert it.query is not None and it.cands is not None  # noqa: S101
+                hits, _ = retriever.rank(it.query, it.cands, k=10, mode=mode, rerank=flags, use_mmr=flags, timings={})
+                rows.append(ranking_metrics([h.remark_id for h in hits], it.gold))
+            out[name] = {m: round(mean(r[m] for r in rows), 4) for m in rows[0]} | {"n": len(rows)}
+        return out
+
+
+# --- latency ----------------------------------------------------------------------------------
+def latency(retriever: Retriever, items: Sequence[Item], repeats: int = 1) -> dict[str, dict[str, float]]:
+    """Median end-to-end `Retriever.search` time per configuration (the real embedder, no cache)."""
+    embedder = retriever.embedder
+    if isinstance(embedder, CachedEmbedder):
+        retriever.embedder = embedder.inner
+    questions = [it.question for it in items]
+    retriever.search(questions[0])  # warm-up
+    out = {}
+    for name, (mode, flags) in CONFIG_MODES.items():
+        totals: list[float] = []
+        stages: dict[str, list[float]] = {}
+        for _ in range(repeats):
+            for q in questions:
+                res = retriever.search(q, k=5, mode=mode, rerank=flags, mmr=flags)
+                totals.append(res.timings_ms["total"])
+                for key, v in res.timings_ms.items():
+                    stages.setdefault(key, []).append(v)
+        out[name] = {key: round(statistics.median(v), 2) for key, v in stages.items()}
+    retriever.embedder = embedder
+    return out
+
+
+# --- main -------------------------------------------------------------------------------------
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default=Settings().model)
+    ap.add_argument("--tune", action="store_true", help="grid-search fusion/MMR and fit confidence on dev")
+    ap.add_argument("--write", action="store_true", help="save the tuned calibration for --model")
+    ap.add_argument("--jsquad", type=int, default=0, metavar="N", help="also evaluate N JSQuAD questions (0: skip)")
+    ap.add_argument("--latency", action="store_true")
+    ap.add_argument("--json", type=Path, help="write all results here")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    for noisy in ("sentence_transformers", "transformers", "httpx", "rag"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+    results: dict[str, Any] = {}
+    items = load_seed_items()
+    dev = [it for it in items if it.split == "dev"]
+    test = [it for it in items if it.split == "test"]
+    with tempfile.TemporaryDirectory() as tmp:
+        service = build_service(Path(tmp), args.model)
+        retriever, embedder = make_retriever(service)
+        cal = load_calibration(args.model)
+        prepare(retriever, embedder, items, cal.depth)
+        if args.tune:
+            cal = tune_fusion(retriever, dev, cal)
+            cal = fit_confidence(retriever, dev, cal, ("dense", "dense_margin", "fused", "lex_cov", "is_en", "is_top"))
+            results["calibration"] = cal.to_dict()
+        retriever.calibration = cal
+        for split, subset in (("dev", dev), ("test", test)):
+            for name, (mode, flags) in CONFIG_MODES.items():
+                res = evaluate(retriever, subset, mode, flags, flags, cal)
+                results.setdefault(split, {})[name] = res
+                log.info("%-4s %-8s %s", split, name, json.dumps(res, ensure_ascii=False))
+        if args.latency:
+            results["latency_ms"] = latency(retriever, items)
+            log.info("latency %s", json.dumps(results["latency_ms"]))
+    if args.jsquad:
+        results["jsquad"] = run_jsquad(args.model, args.jsquad, cal)
+        log.info("jsquad %s", json.dumps(results["jsquad"]))
+    if args.write:
+        write_calibration(args.model, cal)
+    if args.json:
+        args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0
+
+
+def write_calibration(model: str, cal: Calibration, path: Path = CALIBRATION_PATH) -> None:
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    data.setdefault("models", {})[model] = cal.to_dict()
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    log.info("wrote %s [%s]", path, model)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
