@@ -1,17 +1,63 @@
-"""The one facade that the CLI, the API and the brief builder call: ingest, search, documents.
+"""The one facade that the CLI, the API, the brief builder and eval call: ingest, search, documents.
 
-Both faces go through this module so there is exactly one code path for ingest and search.
-(Being implemented: signatures are the contract.)
+Both faces go through this module so there is exactly one code path for ingest and search. The model and
+the index are loaded lazily, once per service; writes are serialized by a lock, reads are not.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import hashlib
+import logging
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from rag.errors import InputError, NotFoundError, ParseError, RagError
 from rag.settings import Settings, get_settings
 from rag.types import Filters, IngestReport, ParsedDocument, SearchResult
+
+if TYPE_CHECKING:
+    from index.store import IndexStore
+    from rag.embed import Embedder
+    from rag.embed.cache import EmbeddingCache
+    from rag.retrieve.pipeline import Retriever
+
+logger = logging.getLogger(__name__)
+
+SUPPORTED_SUFFIXES = (".pdf", ".txt", ".md", ".text")
+MODES = ("dense", "lexical", "hybrid")
+EMBED_CACHE_FILE = "embeddings.sqlite"
+
+
+def iter_minutes_files(paths: Iterable[Path]) -> tuple[list[Path], dict[str, str]]:
+    """Expand files and folders (recursively) into the minutes files to ingest, sorted.
+
+    Returns the files and ``{path: reason}`` for paths that do not exist or have an unsupported type.
+    """
+    files: list[Path] = []
+    problems: dict[str, str] = {}
+    for path in paths:
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and p.suffix.lower() in SUPPORTED_SUFFIXES
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+            files.extend(found)
+        elif path.is_file():
+            if path.suffix.lower() in SUPPORTED_SUFFIXES:
+                files.append(path)
+            else:
+                problems[str(path)] = (
+                    f"{path.name}: unsupported file type {path.suffix or '(none)'}; "
+                    f"use one of {', '.join(SUPPORTED_SUFFIXES)}"
+                )
+        else:
+            problems[str(path)] = f"{path}: no such file or folder"
+    return files, problems
 
 
 class RagService:
@@ -19,35 +65,182 @@ class RagService:
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()
+        self._embedder: Embedder | None = None
+        self._store: IndexStore | None = None
+        self._retriever: Retriever | None = None
+        self._cache: EmbeddingCache | None = None
+        self._load_lock = threading.RLock()
+        self._write_lock = threading.Lock()
 
     # --- lifecycle -------------------------------------------------------------------------
+    @property
+    def embedder(self) -> Embedder:
+        with self._load_lock:
+            if self._embedder is None:
+                from rag.embed import load_embedder
+
+                self._embedder = load_embedder(self.settings)
+            return self._embedder
+
+    def store(self, *, create: bool = True) -> IndexStore:
+        """The index store; ``create=False`` refuses to create an index that does not exist yet."""
+        with self._load_lock:
+            if self._store is None:
+                from index.store import IndexStore
+
+                emb = self.embedder
+                self._store = IndexStore(
+                    Path(self.settings.index_dir),
+                    model_id=emb.model_id,
+                    fingerprint=emb.fingerprint,
+                    dim=emb.dim,
+                    index_type=self.settings.index_type,
+                    read_only=not create,
+                )
+            return self._store
+
+    @property
+    def retriever(self) -> Retriever:
+        with self._load_lock:
+            if self._retriever is None:
+                from rag.retrieve.pipeline import Retriever
+
+                cross_encoder = None
+                if self.settings.cross_encoder:
+                    from rag.retrieve.rerank import load_cross_encoder
+
+                    cross_encoder = load_cross_encoder(self.settings.cross_encoder, self.settings.device)
+                self._retriever = Retriever(
+                    self.store(create=False), self.embedder, self.settings, cross_encoder=cross_encoder
+                )
+            return self._retriever
+
     def load(self) -> None:
-        """Load the model and open the index (called once at API start-up)."""
-        raise NotImplementedError
+        """Load the model and open (or create) the index: called once at API start-up."""
+        self.store(create=True)
+        _ = self.retriever
 
     @property
     def ready(self) -> bool:
-        raise NotImplementedError
+        return self._embedder is not None and self._store is not None
 
     @property
     def model_id(self) -> str:
-        raise NotImplementedError
+        return self.embedder.model_id
+
+    def close(self) -> None:
+        with self._load_lock:
+            if self._store is not None:
+                self._store.close()
+            self._store = None
+            self._retriever = None
+
+    def _embedding_cache(self) -> EmbeddingCache:
+        with self._load_lock:
+            if self._cache is None:
+                from rag.embed.cache import EmbeddingCache
+
+                Path(self.settings.index_dir).mkdir(parents=True, exist_ok=True)
+                self._cache = EmbeddingCache(Path(self.settings.index_dir) / EMBED_CACHE_FILE)
+            return self._cache
 
     # --- writes ----------------------------------------------------------------------------
     def ingest(
-        self, paths: Sequence[Path], *, progress: bool = False, on_file: Callable[[str, str], None] | None = None
+        self,
+        paths: Sequence[Path],
+        *,
+        progress: bool = False,
+        on_file: Callable[[str, str], None] | None = None,
     ) -> IngestReport:
-        """Parse, chunk, embed and index files or folders; one commit per document; bad files are reported
-        in ``IngestReport.failed`` and do not stop the others."""
-        raise NotImplementedError
+        """Parse, chunk, embed and index files or folders; one commit per document.
+
+        Bad files are reported in ``IngestReport.failed`` (path → one-line reason) and do not stop the others.
+        ``on_file(path, outcome)`` is called after each file with added/unchanged/replaced/failed.
+        """
+        files, problems = iter_minutes_files(Path(p) for p in paths)
+        report = IngestReport(failed=dict(problems))
+        files = _one_file_per_document(files, report.skipped)
+        bar = _progress(files, progress, "ingest")
+        for path in bar:
+            try:
+                try:
+                    data = path.read_bytes()
+                except OSError as exc:
+                    raise ParseError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
+                outcome = self._ingest_one(path.name, data, source=str(path), report=report)
+            except RagError as exc:
+                report.failed[str(path)] = str(exc)
+                outcome = "failed"
+                logger.warning("%s", exc)
+            if on_file is not None:
+                on_file(str(path), outcome)
+        return report
 
     def ingest_bytes(self, name: str, data: bytes) -> IngestReport:
-        """Same as ``ingest`` for one uploaded file (name decides PDF or text)."""
-        raise NotImplementedError
+        """Same as ``ingest`` for one uploaded file (its name decides PDF or text)."""
+        report = IngestReport()
+        suffix = Path(name).suffix.lower()
+        if suffix not in SUPPORTED_SUFFIXES:
+            raise ParseError(
+                f"{name}: unsupported file type {suffix or '(none)'}; use one of {', '.join(SUPPORTED_SUFFIXES)}"
+            )
+        self._ingest_one(Path(name).name, data, source=name, report=report)
+        return report
+
+    def ingest_parsed(self, docs: Sequence[ParsedDocument], *, progress: bool = False) -> IngestReport:
+        """Index already-parsed documents (eval loads BEIR corpora this way: one remark per entry)."""
+        report = IngestReport()
+        for doc in _progress(docs, progress, "index"):
+            outcome = self._index_parsed(doc)
+            getattr(report, outcome).append(doc.document)
+            report.remarks += len(doc.remarks)
+            report.topics += len(doc.topics)
+        return report
+
+    def _ingest_one(self, name: str, data: bytes, *, source: str, report: IngestReport) -> str:
+        from rag.parse import parse_bytes
+
+        document = Path(name).stem
+        sha = hashlib.sha256(data).hexdigest()
+        store = self.store(create=True)
+        if store.document_status(document, sha) == "unchanged":
+            report.unchanged.append(document)
+            return "unchanged"
+        doc = parse_bytes(name, data)
+        if doc.source != source:
+            doc = _with_source(doc, source)
+        outcome = self._index_parsed(doc)
+        getattr(report, outcome).append(document)
+        report.remarks += len(doc.remarks)
+        report.topics += len(doc.topics)
+        return outcome
+
+    def _index_parsed(self, doc: ParsedDocument) -> str:
+        import numpy as np
+
+        from rag.chunk import chunk_remark
+        from rag.embed.cache import embed_passages_cached
+
+        store = self.store(create=True)
+        if store.document_status(doc.document, doc.sha256) == "unchanged":
+            return "unchanged"
+        chunks = [
+            c
+            for r in doc.remarks
+            for c in chunk_remark(r, size=self.settings.chunk_size, overlap=self.settings.chunk_overlap)
+        ]
+        if chunks:
+            vectors = embed_passages_cached(self.embedder, [c.text for c in chunks], self._embedding_cache())
+        else:
+            vectors = np.zeros((0, self.embedder.dim), dtype="float32")
+        with self._write_lock:
+            return store.upsert(doc, chunks, vectors)
 
     def delete(self, document: str) -> None:
         """Remove a document and its remarks; raises NotFoundError when absent."""
-        raise NotImplementedError
+        store = self.store(create=False)
+        with self._write_lock:
+            store.delete(document)
 
     # --- reads -----------------------------------------------------------------------------
     def search(
@@ -61,19 +254,79 @@ class RagService:
         mmr: bool | None = None,
     ) -> SearchResult:
         """Validate the question (InputError), retrieve, rank and return cited hits."""
-        raise NotImplementedError
+        from rag.retrieve.query import validate_question
+
+        validate_question(question, self.settings.max_question_chars)
+        k = self.settings.default_k if k is None else k
+        if not 1 <= k <= self.settings.max_k:
+            raise InputError(f"k must be between 1 and {self.settings.max_k}, got {k}")
+        mode = mode or self.settings.mode
+        if mode not in MODES:
+            raise InputError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+        return self.retriever.search(
+            question,
+            k=k,
+            filters=filters,
+            mode=mode,
+            rerank=self.settings.rerank if rerank is None else rerank,
+            mmr=self.settings.mmr if mmr is None else mmr,
+        )
 
     def documents(self) -> list[dict[str, Any]]:
-        """[{document, title, body, session, date, remarks, sha256, source}] sorted by date."""
-        raise NotImplementedError
+        """[{document, title, body, session, date, remarks, sha256, source, …}] as the store lists them."""
+        return self.store(create=True).documents()
 
     def document(self, document: str) -> ParsedDocument:
-        raise NotImplementedError
+        return self.store(create=True).get_document(document)
 
     def facets(self) -> dict[str, list[Any]]:
-        """{"bodies": [...], "meetings": [...], "dates": [...], "topics": [...], "speakers": [...], "documents": [...]}"""
-        raise NotImplementedError
+        """{"bodies", "meetings", "dates", "topics", "speakers", "documents"} → sorted values."""
+        return self.store(create=True).facets()
 
     def info(self) -> dict[str, Any]:
         """Manifest and counts of the index."""
-        raise NotImplementedError
+        return self.store(create=False).info()
+
+    def has_document(self, document: str) -> bool:
+        try:
+            self.document(document)
+        except NotFoundError:
+            return False
+        return True
+
+
+def _one_file_per_document(files: list[Path], skipped: dict[str, str]) -> list[Path]:
+    """Keep one file per document id (the file name without extension).
+
+    The same minutes often come as text and PDF side by side; the text rendition wins (its layer is clean)
+    and the other is reported as skipped, so re-ingesting the folder stays a no-op.
+    """
+    chosen: dict[str, Path] = {}
+    for path in files:
+        current = chosen.get(path.stem)
+        if current is None or _rank(path) < _rank(current):
+            chosen[path.stem] = path
+    for path in files:
+        keep = chosen[path.stem]
+        if keep != path:
+            skipped[str(path)] = f"{path.name}: same document id {path.stem!r} as {keep}; skipped"
+    return [p for p in files if chosen[p.stem] == p]
+
+
+def _rank(path: Path) -> int:
+    order = [".txt", ".text", ".md", ".pdf"]
+    return order.index(path.suffix.lower()) if path.suffix.lower() in order else len(order)
+
+
+def _with_source(doc: ParsedDocument, source: str) -> ParsedDocument:
+    from dataclasses import replace
+
+    return replace(doc, source=source)
+
+
+def _progress(items: Sequence[Any], enabled: bool, desc: str) -> Iterable[Any]:
+    if not enabled:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, desc=desc, unit="file", leave=False)

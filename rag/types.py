@@ -123,6 +123,7 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # source → one-line reason
+    skipped: dict[str, str] = field(default_factory=dict)  # source → why (e.g. the PDF twin of a text file)
     remarks: int = 0
     topics: int = 0
 

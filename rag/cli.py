@@ -1,0 +1,330 @@
+"""The `rag` command: a thin face over `rag.service.RagService`.
+
+The library raises `RagError`s; this module turns them into one-line messages and exit codes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from rag.errors import IndexStoreError, InputError, ModelError, NotFoundError, ParseError, RagError
+from rag.settings import Settings, get_settings
+from rag.types import Filters, SearchResult
+
+app = typer.Typer(
+    help="Semantic question answering over Japanese government meeting minutes.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+index_app = typer.Typer(help="Inspect and edit the index.", no_args_is_help=True)
+model_app = typer.Typer(help="The embedding model.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+app.add_typer(model_app, name="model")
+
+EXIT_CODES: dict[type[RagError], int] = {
+    InputError: 2,
+    NotFoundError: 3,
+    ParseError: 4,
+    IndexStoreError: 5,
+    ModelError: 6,
+}
+
+IndexOpt = Annotated[
+    Path | None, typer.Option("--index", help="Index directory (default: RAG_INDEX_DIR or data/index).")
+]
+ModelOpt = Annotated[
+    str | None, typer.Option("--model", help="Embedding model: bundled default, a model id or a local path.")
+]
+
+
+def _settings(index: Path | None = None, model: str | None = None, **extra: Any) -> Settings:
+    update: dict[str, Any] = {k: v for k, v in extra.items() if v is not None}
+    if index is not None:
+        update["index_dir"] = index
+    if model is not None:
+        update["model"] = model
+    return get_settings().model_copy(update=update)
+
+
+def _fail(exc: RagError) -> typer.Exit:
+    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+    code = next((c for t, c in EXIT_CODES.items() if isinstance(exc, t)), 1)
+    return typer.Exit(code)
+
+
+def _echo_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@app.callback()
+def _main(verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Log progress.")] = False) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+
+
+@app.command()
+def parse(
+    file: Annotated[Path, typer.Argument(help="A minutes file (PDF or text).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the parsed record as JSON.")] = False,
+) -> None:
+    """Parse one minutes file and print its meeting, topics and remarks."""
+    from rag.parse import parse_file, to_json
+
+    try:
+        doc = parse_file(file)
+    except RagError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        _echo_json(to_json(doc))
+        return
+    m = doc.meeting
+    typer.echo(f"{m.title}  第{m.session}回  {m.date}  {m.place or ''}")
+    typer.echo(f"attendees: {len(m.attendees)}, topics: {len(doc.topics)}, remarks: {len(doc.remarks)}")
+    for r in doc.remarks:
+        who = f"{r.speaker or ''}{r.role or ''}" or "○"
+        typer.echo(f"[{r.ordinal:>3}] p{','.join(map(str, r.pages))} {who}: {r.text[:60]}…")
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Minutes files or folders.")],
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+    parse_only: Annotated[bool, typer.Option("--parse-only", help="Parse and report, index nothing.")] = False,
+) -> None:
+    """Parse, embed and index minutes; one bad file does not stop the others."""
+    if parse_only:
+        raise typer.Exit(_parse_all(paths))
+    from rag.service import RagService
+
+    svc = RagService(_settings(index, model))
+    try:
+        report = svc.ingest(paths, progress=sys.stderr.isatty())
+    except RagError as exc:
+        raise _fail(exc) from exc
+    for reason in report.skipped.values():
+        typer.secho(f"note: {reason}", fg=typer.colors.YELLOW, err=True)
+    for reason in report.failed.values():
+        typer.secho(f"error: {reason}", fg=typer.colors.RED, err=True)
+    typer.echo(
+        f"added {len(report.added)}, unchanged {len(report.unchanged)}, replaced {len(report.replaced)}, "
+        f"skipped {len(report.skipped)}, failed {len(report.failed)} · meetings {len(report.added) + len(report.replaced)}, "
+        f"topics {report.topics}, remarks {report.remarks} · index {svc.settings.index_dir}"
+    )
+    raise typer.Exit(1 if report.failed else 0)
+
+
+def _parse_all(paths: list[Path]) -> int:
+    from tqdm import tqdm
+
+    from rag.parse import parse_file
+    from rag.service import iter_minutes_files
+
+    files, failed = iter_minutes_files(paths)
+    meetings = topics = remarks = 0
+    for path in tqdm(files, desc="parse", unit="file", disable=not sys.stderr.isatty()):
+        try:
+            doc = parse_file(path)
+        except RagError as exc:
+            failed[str(path)] = str(exc)
+            continue
+        meetings += 1
+        topics += len(doc.topics)
+        remarks += len(doc.remarks)
+    for reason in failed.values():
+        typer.secho(f"error: {reason}", fg=typer.colors.RED, err=True)
+    typer.echo(f"meetings {meetings}, topics {topics}, remarks {remarks}, failures {len(failed)}")
+    return 1 if failed else 0
+
+
+@app.command()
+def search(
+    question: Annotated[str, typer.Argument(help="A question in Japanese or English.")],
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+    k: Annotated[int, typer.Option("-k", help="How many remarks to return.")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    mode: Annotated[str | None, typer.Option(help="dense | lexical | hybrid")] = None,
+    rerank: Annotated[bool | None, typer.Option("--rerank/--no-rerank")] = None,
+    mmr: Annotated[bool | None, typer.Option("--mmr/--no-mmr", help="Diversify the top k.")] = None,
+    date_from: Annotated[str | None, typer.Option("--date-from", help="YYYY-MM-DD")] = None,
+    date_to: Annotated[str | None, typer.Option("--date-to", help="YYYY-MM-DD")] = None,
+    speaker: Annotated[str | None, typer.Option(help="Speaker name or role.")] = None,
+    topic: Annotated[str | None, typer.Option(help="Topic title (part of it) or number.")] = None,
+    meeting: Annotated[str | None, typer.Option(help="Meeting title or body (part of it).")] = None,
+    document: Annotated[str | None, typer.Option(help="Document id.")] = None,
+) -> None:
+    """Rank the remarks that answer a question, with citations."""
+    from rag.service import RagService
+
+    filters = Filters(
+        meeting=meeting, date_from=date_from, date_to=date_to, topic=topic, speaker=speaker, document=document
+    )
+    svc = RagService(_settings(index, model))
+    try:
+        result = svc.search(question, k=k, filters=filters, mode=mode, rerank=rerank, mmr=mmr)
+    except RagError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        _echo_json(result_to_json(result))
+    else:
+        _print_result(result)
+
+
+def result_to_json(result: SearchResult) -> dict[str, Any]:
+    return {
+        "question": result.question,
+        "answerable": result.answerable,
+        "model": result.model,
+        "hits": [asdict(h) for h in result.hits],
+        "timings_ms": result.timings_ms,
+    }
+
+
+def _print_result(result: SearchResult) -> None:
+    if not result.answerable:
+        typer.secho("No remark in the index answers this question (answerable: false).", fg=typer.colors.YELLOW)
+        if result.hits:
+            typer.echo("Closest remarks, not evidence:")
+    for rank, hit in enumerate(result.hits, 1):
+        c = hit.citation
+        pages = ",".join(map(str, c.pages)) or "-"
+        typer.secho(
+            f"{rank}. [{hit.confidence:.2f}] {c.title} 第{c.session}回 {c.date or ''} · {c.topic or ''} · "
+            f"{c.speaker or '発言者名なし'} · p.{pages} · score {hit.score:.3f}",
+            bold=True,
+        )
+        text = hit.text
+        for h in sorted(hit.highlights, key=lambda h: h.start, reverse=True):
+            text = text[: h.start] + typer.style(text[h.start : h.end], fg=typer.colors.GREEN) + text[h.end :]
+        typer.echo(f"   {text}\n")
+
+
+@app.command()
+def brief(
+    questions_file: Annotated[
+        Path | None, typer.Argument(help="Questions: plain lines, YAML or JSON.", show_default=False)
+    ] = None,
+    question: Annotated[list[str] | None, typer.Option("-q", "--question", help="A question (repeatable).")] = None,
+    lang: Annotated[str, typer.Option(help="Labels and headings: ja | en.")] = "ja",
+    fmt: Annotated[str | None, typer.Option("--format", help="md | docx | json (default: from -o, else md).")] = None,
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="Write here (default: standard output).")] = None,
+    k: Annotated[int, typer.Option("-k", help="Evidence per question.")] = 5,
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+) -> None:
+    """Build an evidence pack for a briefing: each question with its cited remarks."""
+    from rag.brief import build_pack, format_for_path, load_questions, render
+    from rag.service import RagService
+
+    try:
+        questions = list(question or [])
+        if questions_file is not None:
+            questions = load_questions(questions_file) + questions
+        if not questions:
+            raise InputError("give a questions file or at least one -q QUESTION")
+        chosen = fmt or (format_for_path(out) if out is not None else "md")
+        if chosen == "docx" and out is None:
+            raise InputError("a .docx pack is binary: write it to a file with -o brief.docx")
+        pack = build_pack(RagService(_settings(index, model)), questions, k=k, lang=lang)
+        data = render(pack, chosen)
+    except RagError as exc:
+        raise _fail(exc) from exc
+    if out is None:
+        sys.stdout.write(data.decode("utf-8"))
+    else:
+        out.write_bytes(data)
+        typer.echo(f"wrote {out} ({len(pack.questions)} questions, {len(pack.evidence)} remarks quoted)")
+
+
+@index_app.command("info")
+def index_info(index: IndexOpt = None, model: ModelOpt = None) -> None:
+    """Show the manifest and counts of the index."""
+    from rag.service import RagService
+
+    try:
+        _echo_json(RagService(_settings(index, model)).info())
+    except RagError as exc:
+        raise _fail(exc) from exc
+
+
+@index_app.command("rm")
+def index_rm(
+    document: Annotated[str, typer.Argument(help="Document id (file name without extension).")],
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+) -> None:
+    """Delete one document and its remarks from the index."""
+    from rag.service import RagService
+
+    try:
+        RagService(_settings(index, model)).delete(document)
+    except RagError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"deleted {document}")
+
+
+@index_app.command("verify")
+def index_verify(index: IndexOpt = None) -> None:
+    """Check that every vector has its row and the reverse."""
+    from index import verify
+
+    problems = verify(Path(index or get_settings().index_dir))
+    for p in problems:
+        typer.secho(p, fg=typer.colors.RED, err=True)
+    typer.echo("ok" if not problems else f"{len(problems)} problem(s)")
+    raise typer.Exit(1 if problems else 0)
+
+
+@model_app.command("materialize")
+def model_materialize(model: ModelOpt = None) -> None:
+    """Build (once) and load the embedding model, so later starts work offline."""
+    from rag.embed import load_embedder
+
+    try:
+        emb = load_embedder(_settings(model=model))
+    except RagError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"{emb.model_id} ready (dim {emb.dim}, fingerprint {emb.fingerprint[:12]})")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port.")] = None,
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+) -> None:
+    """Start the HTTP API and the web page."""
+    from api.main import run
+
+    settings = _settings(index, model, host=host, port=port)
+    typer.echo(f"minutes-rag: serving on http://{settings.host}:{settings.port}/ (index {settings.index_dir})")
+    run(settings.host, settings.port, settings)
+
+
+def _register_optional() -> None:
+    """`rag eval` lives with the evaluation code in eval/; its module imports its heavy parts lazily."""
+    from eval.cli import register as register_eval
+
+    register_eval(app)
+
+
+_register_optional()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
