@@ -5,6 +5,10 @@ from pathlib import Path
 
 import pytest
 
+# Nothing in the suite may reach a model hub: fail loudly instead of downloading.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("RAG_SHARED_DIR", ROOT.parent / "shared"))
 SEED_TXT = SHARED / "seeds" / "000_1e1e3ba0d71176a4.txt"
