@@ -1,0 +1,152 @@
+"""The FastAPI app: ``create_app()`` wires settings, the RagService, routes, errors, metrics and the web page.
+
+The lifespan loads the model and index once, in a worker thread, so ``/health`` answers at once and
+``/ready`` turns 200 when loading (and the optional sample ingest) is done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import importlib.util
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import AppState
+from api.errors import install_error_handlers
+from api.metrics import Metrics, MetricsMiddleware
+from api.routes import documents, health, meetings, search
+from rag.errors import RagError
+from rag.service import RagService
+from rag.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+SAMPLES_DIR = Path(__file__).resolve().parents[1] / "rag" / "samples"
+
+DESCRIPTION = """\
+Semantic question answering over Japanese government meeting minutes (議事要旨・議事録).
+Ask in Japanese or English; answers are ranked remarks with citations (meeting, 第N回, date, topic, speaker, pages).
+
+Writes (`POST /documents`, `DELETE /documents/{id}`) need `X-API-Key` (or `Authorization: Bearer`) equal to
+`RAG_API_KEY`. Every error has the shape `{"error": {"code": "...", "message": "..."}}`.
+"""
+
+
+def _service_ready(service: RagService) -> bool:
+    try:
+        return bool(service.ready)
+    except NotImplementedError:
+        return False
+
+
+async def _ingest_samples(state: AppState) -> None:
+    """Ingest the bundled sample minutes when the index is empty (so the page has something to show)."""
+    samples = sorted(SAMPLES_DIR.glob("*.txt")) if SAMPLES_DIR.is_dir() else []
+    if not samples:
+        return
+    docs = await run_in_threadpool(state.service.documents)
+    if docs:
+        return
+    async with state.write_lock:
+        report = await run_in_threadpool(state.service.ingest, samples)
+    log.info("ingested %d bundled sample(s): %s", len(samples), report)
+
+
+async def _start(state: AppState) -> None:
+    try:
+        if not _service_ready(state.service):
+            await run_in_threadpool(state.service.load)
+        if state.settings.ingest_samples_on_start:
+            await _ingest_samples(state)
+    except RagError as exc:
+        state.load_error = str(exc)
+        log.error("start-up failed: %s", exc)
+        return
+    except Exception as exc:  # the process stays up (liveness) and /ready reports the failure
+        state.load_error = f"{type(exc).__name__}: {exc}"
+        log.exception("start-up failed")
+        return
+    state.loaded = True
+    log.info("ready: model %s", state.service.model_id)
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    state: AppState = app.state.rag
+    task = asyncio.create_task(_start(state), name="rag-start")
+    try:
+        yield
+    finally:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def _index_info(service: RagService) -> Any:
+    def info() -> Any:
+        return service.info() if _service_ready(service) else {}
+
+    return info
+
+
+def create_app(settings: Settings | None = None, service: RagService | None = None) -> FastAPI:
+    """Build the app. ``service`` defaults to ``RagService(settings)``; it is loaded by the lifespan."""
+    settings = settings or get_settings()
+    service = service if service is not None else RagService(settings)
+    app = FastAPI(
+        title="minutes-rag",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=_lifespan,
+        openapi_tags=[
+            {"name": "search", "description": "Ask a question / 質問する"},
+            {"name": "documents", "description": "Indexed minutes / 登録文書"},
+            {"name": "meetings", "description": "Meetings and filter values / 会議と絞り込み"},
+            {"name": "health", "description": "Liveness, readiness, metrics"},
+        ],
+    )
+    app.state.rag = AppState(settings=settings, service=service)
+    app.state.metrics = Metrics(_index_info(service))
+
+    install_error_handlers(app)
+    for module in (search, documents, meetings, health):
+        app.include_router(module.router)
+    if importlib.util.find_spec("api.routes.brief") is not None:
+        brief = importlib.import_module("api.routes.brief")
+        app.include_router(brief.router)
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html", media_type="text/html; charset=utf-8")
+
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Content-Type", "X-API-Key", "Authorization"],
+        )
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    return app
+
+
+def run(host: str, port: int, settings: Settings | None = None) -> None:
+    """Serve the app with uvicorn (blocking); used by ``rag serve`` and ``python -m api``."""
+    settings = settings or get_settings()
+    log.info("serving on http://%s:%d (index %s, model %s)", host, port, settings.index_dir, settings.model)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")

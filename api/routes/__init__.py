@@ -1,0 +1,3 @@
+"""Routers, one per resource."""
+
+from __future__ import annotations

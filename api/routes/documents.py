@@ -1,0 +1,220 @@
+"""Documents: upload (multipart), list, show, delete. Writes need the API key and run one at a time."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import PurePosixPath, PureWindowsPath
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from api.deps import AppState, ReadyService, get_state, require_read_key, require_write_key
+from api.errors import (
+    FILE_TOO_LARGE,
+    UNPARSEABLE_FILE,
+    UNSUPPORTED_FILE_TYPE,
+    UPLOAD_FAILED,
+    VALIDATION_ERROR,
+    ApiError,
+)
+from api.schemas import (
+    DeleteResponse,
+    DocumentSummary,
+    FileResult,
+    FileStatus,
+    UploadResponse,
+    error_responses,
+)
+from rag.errors import ParseError
+from rag.types import IngestReport
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["documents"])
+
+ALLOWED_SUFFIXES = (".pdf", ".txt", ".md")
+MAX_FILES = 20
+_FAILURE_CODES = {413: FILE_TOO_LARGE, 415: UNSUPPORTED_FILE_TYPE, 422: UNPARSEABLE_FILE}
+
+_UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["files"],
+                    "properties": {
+                        "files": {
+                            "type": "array",
+                            "items": {"type": "string", "format": "binary"},
+                            "description": "One or more minutes files (.pdf, .txt, .md); 議事要旨・議事録のファイル",
+                        }
+                    },
+                },
+                "encoding": {"files": {"contentType": "application/pdf, text/plain, text/markdown"}},
+            }
+        },
+    }
+}
+
+
+_UNCHANGED: dict[int | str, dict[str, Any]] = {
+    200: {"model": UploadResponse, "description": "Nothing new: every file was already indexed, unchanged"}
+}
+
+
+def _safe_name(raw: str | None) -> str:
+    """The upload's base name (no directories, either slash style)."""
+    name = PureWindowsPath(PurePosixPath(raw or "").name).name.strip()
+    return name.replace("\x00", "")
+
+
+def _file_reason(result: FileResult) -> str:
+    reason = result.reason or "failed"
+    return reason if reason.startswith(f"{result.file}: ") else f"{result.file}: {reason}"
+
+
+async def _read_limited(upload: UploadFile, limit: int) -> bytes | None:
+    """The file's bytes, or None when it is larger than ``limit``."""
+    data = await upload.read(limit + 1)
+    return None if len(data) > limit else data
+
+
+def _classify(name: str, report: IngestReport) -> FileResult:
+    outcomes: tuple[tuple[FileStatus, list[str]], ...] = (
+        ("added", report.added),
+        ("replaced", report.replaced),
+        ("unchanged", report.unchanged),
+    )
+    for status, ids in outcomes:
+        if ids:
+            return FileResult(file=name, document=ids[0], status=status, http_status=200 if status == "unchanged" else 201)
+    if report.failed:
+        return _failed(name, 422, next(iter(report.failed.values())))[0]
+    return FileResult(file=name, document=PurePosixPath(name).stem, status="unchanged", http_status=200)
+
+
+def _failed(name: str, status: int, reason: str) -> tuple[FileResult, IngestReport]:
+    result = FileResult(file=name, document=PurePosixPath(name).stem, status="failed", http_status=status, reason=reason)
+    return result, IngestReport(failed={name: reason})
+
+
+async def _ingest_one(state: AppState, upload: UploadFile, limit_bytes: int) -> tuple[FileResult, IngestReport]:
+    name = _safe_name(upload.filename)
+    if not name:
+        return _failed("", 422, "the upload has no file name")
+    if not name.lower().endswith(ALLOWED_SUFFIXES):
+        reason = f"unsupported file type '{PurePosixPath(name).suffix or name}': upload .pdf, .txt or .md"
+        return _failed(name, 415, reason)
+    data = await _read_limited(upload, limit_bytes)
+    if data is None:
+        reason = f"larger than the {state.settings.max_upload_mb} MB limit (Settings.max_upload_mb)"
+        return _failed(name, 413, reason)
+    async with state.write_lock:
+        try:
+            report = await run_in_threadpool(state.service.ingest_bytes, name, data)
+        except ParseError as exc:
+            return _failed(name, 422, str(exc))
+    return _classify(name, report), report
+
+
+@router.post(
+    "/documents",
+    status_code=201,
+    response_model=UploadResponse,
+    summary="Upload minutes / 議事録をアップロード",
+    description=(
+        "Multipart upload of one or many `.pdf`/`.txt`/`.md` files (field `files`); needs `X-API-Key`. "
+        "201 when something was added or replaced, 200 when every file was already indexed unchanged; "
+        "when every file failed: 415 (type), 413 (size) or 422 (unreadable/encrypted PDF, undecodable text, "
+        "not minutes), with the per-file report in `error.details`."
+    ),
+    responses=_UNCHANGED | error_responses(400, 401, 413, 415, 422, 503),
+    openapi_extra=_UPLOAD_BODY,
+    dependencies=[Depends(require_write_key)],
+)
+async def upload_documents(
+    request: Request,
+    response: Response,
+    state: Annotated[AppState, Depends(get_state)],
+    _service: ReadyService,
+) -> UploadResponse:
+    limit_bytes = state.settings.max_upload_mb * 1024 * 1024
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise ApiError(415, UNSUPPORTED_FILE_TYPE, "Send multipart/form-data with the files in the 'files' field.")
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > limit_bytes * MAX_FILES + 1024 * 1024:
+        raise ApiError(413, FILE_TOO_LARGE, f"The request is too large: at most {MAX_FILES} files of {state.settings.max_upload_mb} MB each.")
+    out = UploadResponse(files=[])
+    async with request.form(max_files=MAX_FILES, max_fields=MAX_FILES) as form:
+        uploads = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
+        if not uploads:
+            raise ApiError(422, VALIDATION_ERROR, "No file in the request: send one or more files in the 'files' field.")
+        for upload in uploads:
+            result, report = await _ingest_one(state, upload, limit_bytes)
+            out.files.append(result)
+            out.merge(report)
+            request.app.state.metrics.ingested.labels(status=result.status).inc()
+            log.info("upload %s: %s%s", result.file, result.status, f" ({result.reason})" if result.reason else "")
+    statuses = {f.http_status for f in out.files}
+    if any(f.status in ("added", "replaced") for f in out.files):
+        response.status_code = 201
+    elif any(f.status == "unchanged" for f in out.files):
+        response.status_code = 200
+    else:
+        status = next(iter(statuses)) if len(statuses) == 1 else 422
+        code = _FAILURE_CODES.get(status, UPLOAD_FAILED) if len(statuses) == 1 else UPLOAD_FAILED
+        message = "No file was indexed: " + "; ".join(_file_reason(f) for f in out.files)
+        raise ApiError(status, code, message, details=out.model_dump())
+    return out
+
+
+@router.get(
+    "/documents",
+    response_model=list[DocumentSummary],
+    summary="List indexed documents / 登録済みの文書",
+    dependencies=[Depends(require_read_key)],
+    responses=error_responses(401, 503),
+)
+async def list_documents(service: ReadyService) -> list[dict[str, Any]]:
+    return await run_in_threadpool(service.documents)
+
+
+def _document_json(doc: Any) -> dict[str, Any]:
+    try:
+        from rag.parse import to_json
+    except ImportError:  # parser without to_json: plain dataclass dump
+        return dataclasses.asdict(doc)
+    return to_json(doc)
+
+
+@router.get(
+    "/documents/{document}",
+    summary="One parsed document / 文書の解析結果",
+    description="The parsed record: meeting header, topics and remarks with pages and offsets (`rag.parse.to_json`).",
+    dependencies=[Depends(require_read_key)],
+    responses=error_responses(401, 404, 503),
+)
+async def get_document(document: str, service: ReadyService) -> dict[str, Any]:
+    doc = await run_in_threadpool(service.document, document)
+    return _document_json(doc)
+
+
+@router.delete(
+    "/documents/{document}",
+    response_model=DeleteResponse,
+    summary="Delete a document / 文書を削除",
+    dependencies=[Depends(require_write_key)],
+    responses=error_responses(401, 404, 503),
+)
+async def delete_document(
+    document: str, state: Annotated[AppState, Depends(get_state)], service: ReadyService
+) -> DeleteResponse:
+    async with state.write_lock:
+        await run_in_threadpool(service.delete, document)
+    log.info("deleted %s", document)
+    return DeleteResponse(document=document)

@@ -1,0 +1,210 @@
+"""Pydantic request/response models: the API's mirror of ``rag/types.py`` (and the OpenAPI schema)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from rag.types import Filters, IngestReport, SearchResult
+
+Mode = Literal["dense", "lexical", "hybrid"]
+QUESTION_MAX_CHARS = 1000  # the schema's bound; Settings.max_question_chars is checked by the route as well
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="Stable machine-readable code, e.g. validation_error, not_found, unauthorized.")
+    message: str = Field(description="What went wrong and what to do.")
+    details: Any = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entry documenting the error shape for the given statuses."""
+    descriptions = {
+        400: "Bad request",
+        401: "Missing or wrong API key (X-API-Key or Authorization: Bearer)",
+        404: "Not found",
+        413: "File over the size limit",
+        415: "Unsupported file type (use .pdf, .txt or .md)",
+        422: "Invalid request or unreadable file",
+        503: "Not ready (model/index loading) or writes disabled",
+    }
+    return {s: {"model": ErrorResponse, "description": descriptions.get(s, "Error")} for s in statuses}
+
+
+# --- search ------------------------------------------------------------------------------------
+class FiltersIn(BaseModel):
+    """Optional restrictions; unknown keys are rejected (422)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    meeting: str | None = Field(default=None, max_length=200, description="Substring of the meeting title or body.")
+    date_from: dt.date | None = Field(default=None, description="ISO date, inclusive.")
+    date_to: dt.date | None = Field(default=None, description="ISO date, inclusive.")
+    topic: str | None = Field(default=None, max_length=200, description="Substring of the topic, or its number.")
+    speaker: str | None = Field(default=None, max_length=100, description="Substring of the speaker name or role.")
+    document: str | None = Field(default=None, max_length=200, description="Exact document id.")
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> FiltersIn:
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise ValueError("date_from must not be after date_to; swap them")
+        return self
+
+    def to_filters(self) -> Filters:
+        def blank(v: str | None) -> str | None:
+            return v.strip() or None if v is not None else None
+
+        return Filters(
+            meeting=blank(self.meeting),
+            date_from=self.date_from.isoformat() if self.date_from else None,
+            date_to=self.date_to.isoformat() if self.date_to else None,
+            topic=blank(self.topic),
+            speaker=blank(self.speaker),
+            document=blank(self.document),
+        )
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"question": "スタートアップの資金調達の課題は？", "k": 5},
+                {"question": "How should investment in advanced technology R&D be promoted?", "k": 5, "mode": "hybrid"},
+                {
+                    "question": "経済安全保障と研究開発の関係について",
+                    "k": 3,
+                    "filters": {"date_from": "2021-01-01", "topic": "1"},
+                    "rerank": True,
+                },
+            ]
+        },
+    )
+
+    question: str = Field(min_length=1, max_length=QUESTION_MAX_CHARS, description="Japanese or English question.")
+    k: int | None = Field(default=None, ge=1, description="Number of hits, 1..Settings.max_k (default Settings.default_k).")
+    filters: FiltersIn | None = None
+    mode: Mode | None = Field(default=None, description="dense | lexical | hybrid (default Settings.mode).")
+    rerank: bool | None = Field(default=None, description="Cross-encoder / lexical rerank (default Settings.rerank).")
+    mmr: bool | None = Field(default=None, description="Diversify hits with MMR (default Settings.mmr).")
+
+    @field_validator("question", mode="before")
+    @classmethod
+    def _not_blank(cls, v: object) -> object:
+        if isinstance(v, str):
+            v = v.strip()
+            if not v:
+                raise ValueError("question is empty: type a question in Japanese or English")
+        return v
+
+
+class HighlightOut(BaseModel):
+    text: str
+    start: int = Field(description="Offset into the hit text.")
+    end: int
+
+
+class CitationOut(BaseModel):
+    document: str
+    title: str
+    session: int | None = None
+    date: str | None = None
+    topic: str | None = None
+    speaker: str | None = None
+    pages: list[int] = Field(default_factory=list)
+
+
+class HitOut(BaseModel):
+    remark_id: str
+    text: str
+    score: float
+    confidence: float = Field(ge=0.0, le=1.0)
+    highlights: list[HighlightOut] = Field(default_factory=list)
+    citation: CitationOut
+
+
+class SearchResponse(BaseModel):
+    question: str
+    answerable: bool = Field(description="False when no remark is good enough evidence.")
+    hits: list[HitOut]
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    model: str
+
+    @classmethod
+    def from_result(cls, result: SearchResult) -> SearchResponse:
+        return cls.model_validate(asdict(result))
+
+
+# --- documents ---------------------------------------------------------------------------------
+class DocumentSummary(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    document: str
+    title: str | None = None
+    body: str | None = None
+    session: int | None = None
+    date: str | None = None
+    remarks: int | None = None
+    sha256: str | None = None
+    source: str | None = None
+
+
+class MeetingOut(BaseModel):
+    document: str
+    title: str | None = None
+    body: str | None = None
+    session: int | None = None
+    date: str | None = None
+    remarks: int | None = None
+
+
+FileStatus = Literal["added", "unchanged", "replaced", "failed"]
+
+
+class FileResult(BaseModel):
+    file: str = Field(description="Upload file name.")
+    document: str | None = Field(default=None, description="Document id (file name without extension).")
+    status: FileStatus
+    http_status: int = Field(description="What this file alone would have answered: 201, 200, 413, 415, 422.")
+    reason: str | None = None
+
+
+class UploadResponse(BaseModel):
+    files: list[FileResult]
+    added: list[str] = Field(default_factory=list)
+    unchanged: list[str] = Field(default_factory=list)
+    replaced: list[str] = Field(default_factory=list)
+    failed: dict[str, str] = Field(default_factory=dict)
+    remarks: int = 0
+    topics: int = 0
+
+    def merge(self, report: IngestReport) -> None:
+        self.added += report.added
+        self.unchanged += report.unchanged
+        self.replaced += report.replaced
+        self.failed.update(report.failed)
+        self.remarks += report.remarks
+        self.topics += report.topics
+
+
+class DeleteResponse(BaseModel):
+    document: str
+    deleted: bool = True
+
+
+# --- health ------------------------------------------------------------------------------------
+class HealthResponse(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class ReadyResponse(BaseModel):
+    status: Literal["ready"] = "ready"
+    model: str
+    documents: int
