@@ -111,6 +111,8 @@ def ingest(
         report = svc.ingest(paths, progress=sys.stderr.isatty())
     except RagError as exc:
         raise _fail(exc) from exc
+    finally:
+        svc.close()  # writes a lagging vectors.faiss now rather than at the next open
     for reason in report.skipped.values():
         typer.secho(f"note: {reason}", fg=typer.colors.YELLOW, err=True)
     for reason in report.failed.values():

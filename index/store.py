@@ -1,0 +1,443 @@
+"""IndexStore: SQLite (WAL) as the source of truth, FAISS as a derived, rebuildable search structure.
+
+Every write (upsert or delete of a whole document) is one SQLite transaction that also bumps the
+``generation`` counter and the manifest. The in-memory FAISS index is synced to SQLite whenever the
+generation moved (before each search, cheaply): it diffs the chunk ids in SQLite against the ids it holds
+and adds/removes only the difference (rebuilding when HNSW tombstones or IVF growth call for it). Chunk ids
+are AUTOINCREMENT (never reused), so a lagging ``vectors.faiss`` is merely behind, never wrong; a SIGKILL
+at any moment leaves SQLite at its last commit and the next open catches FAISS up.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+
+from index import queries
+from index.lock import WriteLock
+from index.manifest import (
+    load_manifest,
+    mismatch,
+    new_manifest,
+    read_manifest_file,
+    refresh_manifest,
+    store_manifest,
+    write_manifest_file,
+)
+from index.reads import StoreReads
+from index.schema import check_version, connect, create_or_migrate, schema_version
+from index.vectors import VectorIndex, check_index_type, read_gen
+from rag.errors import IndexStoreError, NotFoundError
+from rag.types import Chunk, ParsedDocument
+
+log = logging.getLogger(__name__)
+
+DB_FILE = "index.db"
+FAISS_FILE = "vectors.faiss"
+GEN_FILE = "vectors.gen"
+LOCK_FILE = "write.lock"
+_NO_IDS = np.empty(0, dtype=np.int64)
+EXACT_SUBSET = 4096  # restricted searches over at most this many chunks (or 5 %) are exact
+
+
+class IndexStore(StoreReads):
+    def __init__(
+        self,
+        path: Path,
+        *,
+        model_id: str,
+        fingerprint: str,
+        dim: int,
+        index_type: str = "flat",
+        read_only: bool = False,
+        lock_timeout_s: float = 60.0,
+        save_interval_s: float = 10.0,
+    ) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        self.dim = int(dim)
+        self.save_interval_s = save_interval_s
+        db_path = self.path / DB_FILE
+        if read_only and not db_path.exists():
+            raise IndexStoreError(f"no index at {self.path}; run `rag ingest` first")
+        if not read_only:
+            self.path.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._write_lock = WriteLock(self.path / LOCK_FILE, lock_timeout_s)
+        self._conn = connect(db_path)
+        self._vec: VectorIndex | None = None
+        self._vec_gen = -1
+        self._saved_gen = -1
+        self._last_save = time.monotonic()
+        self._closed = False
+        try:
+            manifest = self._open_manifest(model_id, fingerprint, check_index_type(index_type))
+            problem = mismatch(manifest, model_id=model_id, fingerprint=fingerprint, dim=self.dim)
+            if problem:
+                raise IndexStoreError(f"{problem} (index at {self.path})")
+            self.index_type = str(manifest["index_type"])
+            self.uid = str(manifest.get("uid", ""))
+            if self.index_type != index_type:
+                log.info(
+                    "index at %s is %s (kept; RAG_INDEX_TYPE applies to new indexes)",
+                    self.path,
+                    self.index_type,
+                )
+            with self._lock:
+                self._open_vectors()
+        except BaseException:
+            self._conn.close()
+            raise
+
+    # --- opening ---------------------------------------------------------------------------
+    def _open_manifest(self, model_id: str, fingerprint: str, index_type: str) -> dict[str, Any]:
+        version = schema_version(self._conn)
+        check_version(version)
+        manifest = load_manifest(self._conn) if version is not None else None
+        if manifest is not None:
+            return manifest
+        if self.read_only:
+            raise IndexStoreError(f"no index at {self.path} (empty database); run `rag ingest` first")
+        with self._write_lock.hold():
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                create_or_migrate(self._conn)
+                manifest = load_manifest(self._conn)
+                if manifest is None:
+                    manifest = new_manifest(
+                        model_id=model_id, fingerprint=fingerprint, dim=self.dim, index_type=index_type
+                    )
+                    manifest["uid"] = uuid.uuid4().hex
+                    store_manifest(self._conn, manifest)
+                self._conn.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+            write_manifest_file(self.path, manifest)
+        return manifest
+
+    def _open_vectors(self) -> None:
+        """Load ``vectors.faiss`` when it belongs to this database, then catch it up with SQLite."""
+        faiss_path, gen = self.path / FAISS_FILE, read_gen(self.path / GEN_FILE)
+        sqlite_gen = self.generation
+        usable = (
+            gen is not None
+            and faiss_path.exists()
+            and gen.get("uid") == self.uid
+            and gen["generation"] <= sqlite_gen
+            and gen.get("index_type") == self.index_type
+        )
+        if usable and gen is not None:
+            try:
+                self._vec = VectorIndex.load(faiss_path, self.dim, self.index_type)
+                self._vec_gen = self._saved_gen = int(gen["generation"])
+            except IndexStoreError as exc:
+                log.warning("%s; rebuilding the vectors from the database", exc)
+                self._vec = None
+        self._sync()
+        if self.read_only:
+            return
+        stale_manifest = read_manifest_file(self.path) != load_manifest(self._conn)
+        if self._saved_gen != self._vec_gen or stale_manifest:
+            try:  # repair the derived files now, unless another process is writing (it will save them)
+                with self._write_lock.hold(timeout_s=0.0):
+                    self._repair_files()
+            except IndexStoreError as exc:
+                log.info("derived index files not repaired on open: %s", exc)
+
+    def _repair_files(self) -> None:
+        self._cleanup_temp_files()
+        if self._saved_gen != self.generation:
+            self._save()
+        manifest = load_manifest(self._conn)
+        if manifest is not None and read_manifest_file(self.path) != manifest:
+            write_manifest_file(self.path, manifest)
+
+    def _cleanup_temp_files(self) -> None:
+        for pattern in (f"{FAISS_FILE}.*.tmp", f"{GEN_FILE}.*.tmp", "manifest.json.*.tmp"):
+            for leftover in self.path.glob(pattern):
+                leftover.unlink(missing_ok=True)
+
+    # --- generation and FAISS sync ---------------------------------------------------------
+    @property
+    def generation(self) -> int:
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+        return int(row[0]) if row else 0
+
+    def _sync(self) -> None:
+        """Bring the in-memory FAISS index to SQLite's generation (one consistent read snapshot)."""
+        conn = self._conn
+        conn.execute("BEGIN")
+        try:
+            gen = int(conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0])
+            if self._vec is not None and gen == self._vec_gen:
+                return
+            ids = np.array(
+                [r[0] for r in conn.execute("SELECT chunk_id FROM chunks ORDER BY chunk_id")], np.int64
+            )
+            vec = self._vec
+            if vec is not None:
+                vec.remove(np.setdiff1d(vec.live, ids, assume_unique=True))
+                if vec.needs_rebuild(len(ids)):
+                    vec = None
+                else:
+                    to_add = np.setdiff1d(ids, vec.present, assume_unique=True)
+                    vec.add(*self._fetch_vectors(to_add))
+            if vec is None:
+                vec = VectorIndex(self.dim, self.index_type)
+                vec.build(*self._fetch_vectors(ids))
+            self._vec, self._vec_gen = vec, gen
+        finally:
+            conn.execute("COMMIT")
+
+    def _fetch_vectors(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return queries.fetch_vectors(self._conn, ids, self.dim)
+
+    def _save(self) -> None:
+        """Write the FAISS files (call holding the write lock, so SQLite cannot move meanwhile)."""
+        self._sync()
+        if self._vec is None:
+            return
+        self._vec.save(self.path / FAISS_FILE, self.path / GEN_FILE, self._vec_gen, uid=self.uid)
+        self._saved_gen = self._vec_gen
+        self._last_save = time.monotonic()
+
+    def _maybe_save(self) -> None:
+        due = time.monotonic() - self._last_save >= self.save_interval_s
+        if self._saved_gen != self._vec_gen and (due or self._saved_gen < 0):
+            self._save()
+
+    def flush(self) -> None:
+        """Write ``vectors.faiss`` now if it lags (writes save at most every ``save_interval_s``)."""
+        self._require_writable()
+        with self._lock, self._write_lock.hold():
+            if self._saved_gen != self.generation:
+                self._save()
+
+    # --- writes ----------------------------------------------------------------------------
+    def _require_writable(self) -> None:
+        if self.read_only:
+            raise IndexStoreError(
+                f"the index at {self.path} was opened read-only; open it without read_only to write"
+            )
+
+    def document_status(self, document: str, sha256: str) -> str:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT sha256 FROM documents WHERE document = ?", (document,)
+            ).fetchone()
+        if row is None:
+            return "new"
+        return "unchanged" if row[0] == sha256 else "changed"
+
+    def upsert(self, doc: ParsedDocument, chunks: Sequence[Chunk], vectors: np.ndarray) -> str:
+        """Add or replace one document with its chunks and their vectors: "added" | "replaced" | "unchanged"."""
+        self._require_writable()
+        matrix = queries.check_upsert(doc, chunks, vectors, self.dim)
+        with self._lock, self._write_lock.hold():
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = conn.execute(
+                    "SELECT sha256 FROM documents WHERE document = ?", (doc.document,)
+                ).fetchone()
+                if row is not None and row[0] == doc.sha256:
+                    conn.execute("ROLLBACK")
+                    return "unchanged"
+                removed = self._document_chunk_ids(doc.document) if row is not None else _NO_IDS
+                if row is not None:
+                    queries.delete_document_rows(conn, doc.document)
+                last_id = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'chunks'").fetchone()
+                queries.insert_document(conn, doc, chunks, matrix)
+                added = np.array(
+                    [
+                        r[0]
+                        for r in conn.execute(
+                            "SELECT chunk_id FROM chunks WHERE chunk_id > ? ORDER BY chunk_id",
+                            (last_id[0] if last_id else 0,),
+                        )
+                    ],
+                    np.int64,
+                )
+                gen_before, manifest = self._bump(conn)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            # AUTOINCREMENT ids grow in insertion order, so ``added`` lines up with the rows of ``matrix``
+            self._after_write(
+                manifest, gen_before, removed, added, matrix if len(added) == len(matrix) else None
+            )
+        return "added" if row is None else "replaced"
+
+    def delete(self, document: str) -> None:
+        """Remove a document, its remarks and chunks; NotFoundError when it is not in the index."""
+        self._require_writable()
+        with self._lock, self._write_lock.hold():
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if conn.execute("SELECT 1 FROM documents WHERE document = ?", (document,)).fetchone() is None:
+                    raise NotFoundError(
+                        f"no document {document!r} in the index; list the ids with `rag documents`"
+                    )
+                removed = self._document_chunk_ids(document)
+                queries.delete_document_rows(conn, document)
+                gen_before, manifest = self._bump(conn)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            self._after_write(manifest, gen_before, removed, _NO_IDS, np.empty((0, self.dim), np.float32))
+
+    def _document_chunk_ids(self, document: str) -> np.ndarray:
+        rows = self._conn.execute(
+            "SELECT c.chunk_id FROM chunks c JOIN remarks r ON c.remark_id = r.remark_id WHERE r.document = ?",
+            (document,),
+        )
+        return np.array(sorted(r[0] for r in rows), np.int64)
+
+    @staticmethod
+    def _bump(conn: Any) -> tuple[int, dict[str, Any]]:
+        before = int(conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (str(before + 1),))
+        return before, refresh_manifest(conn)
+
+    def _after_write(
+        self,
+        manifest: dict[str, Any],
+        gen_before: int,
+        removed: np.ndarray,
+        added: np.ndarray,
+        vectors: np.ndarray | None,
+    ) -> None:
+        """Apply our own write to FAISS directly when it was in step (no full id diff), else sync."""
+        write_manifest_file(self.path, manifest)
+        vec = self._vec
+        if vec is not None and vectors is not None and self._vec_gen == gen_before:
+            vec.remove(removed)
+            if vec.needs_rebuild(len(vec.live) + len(added)):
+                self._vec = None  # _sync rebuilds from SQLite
+            else:
+                vec.add(added, vectors)
+                self._vec_gen = gen_before + 1
+        self._sync()
+        self._maybe_save()
+
+    # --- search ----------------------------------------------------------------------------
+    def search(
+        self, vector: np.ndarray, k: int, *, chunk_ids: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        """(chunk_id, inner-product score) best first; only among ``chunk_ids`` when given."""
+        query = np.ascontiguousarray(vector, dtype=np.float32).reshape(-1)
+        if query.shape != (self.dim,):
+            raise ValueError(f"query vector has {query.size} values; this index holds {self.dim}-d vectors")
+        if k <= 0:
+            return []
+        with self._lock:
+            self._sync()
+            vec = self._vec
+            if vec is None:
+                return []
+            if chunk_ids is None:
+                return vec.search(query, k)
+            allowed = np.unique(np.asarray(chunk_ids, dtype=np.int64))
+            if not len(allowed):
+                return []
+            if vec.kind == "flat":
+                return vec.search(query, k, allowed)
+            if len(allowed) > max(EXACT_SUBSET, 0.05 * len(vec.present)):
+                hits = vec.search(query, k, allowed)
+                if len(hits) >= min(k, len(allowed)):
+                    return hits
+            return self._exact(query, k, allowed)
+
+    def _exact(self, query: np.ndarray, k: int, allowed: np.ndarray) -> list[tuple[int, float]]:
+        ids, matrix = self._fetch_vectors(allowed)
+        scores = matrix @ query
+        top = np.argsort(-scores, kind="stable")[:k]
+        return [(int(ids[i]), float(scores[i])) for i in top]
+
+    def chunk_vectors(self, chunk_ids: Sequence[int]) -> np.ndarray:
+        """The stored vectors of ``chunk_ids`` in that order (rows of zeros for unknown ids), e.g. for MMR."""
+        wanted = np.asarray(list(chunk_ids), dtype=np.int64)
+        with self._lock:
+            ids, matrix = self._fetch_vectors(np.unique(wanted))
+        out = np.zeros((len(wanted), self.dim), np.float32)
+        pos = np.searchsorted(ids, wanted)
+        ok = (pos < len(ids)) & (ids[np.minimum(pos, len(ids) - 1)] == wanted) if len(ids) else pos < 0
+        out[ok] = matrix[pos[ok]]
+        return out
+
+    @staticmethod
+    def read_manifest(path: Path) -> dict[str, Any] | None:
+        """The manifest of the index at ``path`` (from its database, else manifest.json), None if absent."""
+        db_path = Path(path) / DB_FILE
+        if db_path.exists():
+            try:
+                conn = connect(db_path, timeout_s=5.0)
+                try:
+                    if schema_version(conn) is not None:
+                        return load_manifest(conn)
+                finally:
+                    conn.close()
+            except Exception as exc:  # noqa: BLE001 - fall back to the mirrored file
+                log.warning("cannot read the manifest from %s: %s", db_path, exc)
+        return read_manifest_file(Path(path))
+
+    def info(self) -> dict[str, Any]:
+        with self._lock:
+            manifest = load_manifest(self._conn) or {}
+            vec = self._vec
+            sizes = {
+                name: (self.path / name).stat().st_size
+                for name in (DB_FILE, f"{DB_FILE}-wal", FAISS_FILE)
+                if (self.path / name).exists()
+            }
+            return {
+                **manifest,
+                "path": str(self.path),
+                "generation": self.generation,
+                "vectors": {
+                    "kind": vec.kind if vec else None,
+                    "ntotal": int(len(vec.present)) if vec else 0,
+                    "tombstones": int(len(vec.dead)) if vec else 0,
+                    "saved_generation": self._saved_gen,
+                },
+                "sizes": sizes,
+            }
+
+    # --- lifecycle -------------------------------------------------------------------------
+    def close(self) -> None:
+        """Save the FAISS file if it lags (skipped, not waited for, while another process writes)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            if not self.read_only and self._vec is not None and self._saved_gen != self._vec_gen:
+                try:
+                    with self._write_lock.hold(timeout_s=1.0):
+                        self._save()
+                except IndexStoreError as exc:
+                    log.info("vectors.faiss not saved on close (%s); the next open catches it up", exc)
+            self._conn.close()
+
+    def __enter__(self) -> IndexStore:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
