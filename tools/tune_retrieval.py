@@ -43,6 +43,8 @@ SHARED = ROOT.parent / "shared"
 SEED = SHARED / "seeds" / "000_1e1e3ba0d71176a4.txt"
 QUESTIONS = ROOT / "eval" / "datasets" / "seed" / "questions.jsonl"
 JSQUAD = SHARED / "datasets" / "jsquad-valid-v1.1.json"
+MODEL_FEATURES = ("dense", "lex_cov", "is_en", "is_top", "topic_hit")
+MODEL_FREE_FEATURES = ("lex_cov", "corpus_cov", "is_en", "is_top", "topic_hit")
 CONFIG_MODES = {"dense": ("dense", False), "lexical": ("lexical", False), "hybrid": ("hybrid", False),
                 "default": ("hybrid", True)}
 
@@ -176,20 +178,60 @@ def prepare(retriever: Retriever, embedder: CachedEmbedder, items: Sequence[Item
         it.cands = retriever.candidates(it.query, k=10, filters=None, mode="hybrid", timings={})
 
 
-def tune_fusion(retriever: Retriever, dev: Sequence[Item], base: Calibration) -> Calibration:
+JsquadDev = tuple[Retriever, Sequence[Item]]
+
+
+def _best(retriever: Retriever, dev: Sequence[Item], cals: Iterable[Calibration],
+          jsq: JsquadDev | None = None) -> tuple[float, Calibration]:
+    """Best calibration by the seed dev objective (+ JSQuAD dev nDCG@10 when given); ties → earlier."""
     best: tuple[float, Calibration] | None = None
-    grid = itertools.product(("minmax", "max", "zscore"), (0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0),
-                             (0.0, 0.1, 0.2, 0.3, 0.5, 1.0), (1.0, 0.9, 0.8, 0.7))
-    for norm, w_ja, w_en, lam in grid:
-        cal = dataclasses.replace(base, fusion=dataclasses.replace(base.fusion, norm=norm, w_lex_ja=w_ja, w_lex_en=w_en),
-                                  mmr_lambda=lam)
+    jsq_cache: dict[tuple[str, float, float], float] = {}
+    for cal in cals:
         score = objective(evaluate(retriever, dev, "hybrid", True, True, cal))
-        # ties go to the simpler setting (earlier in the grid: lower weights, no MMR)
+        if jsq is not None:
+            key = (cal.fusion.norm, cal.sentence_mix, cal.fusion.w_lex_ja)
+            if key not in jsq_cache:
+                jsq_cache[key] = ranked_metrics(jsq[0], jsq[1], "hybrid", True, cal)["ndcg@10"]
+            score += jsq_cache[key]
         if best is None or score > best[0] + 1e-9:
             best = (score, cal)
-    assert best is not None  # noqa: S101 - the grid is not empty
-    log.info("best dev objective %.4f with %s", best[0], best[1].to_dict())
-    return best[1]
+    if best is None:
+        raise ValueError("empty grid")
+    return best
+
+
+def ranked_metrics(retriever: Retriever, items: Sequence[Item], mode: str, flags: bool,
+                   cal: Calibration | None = None) -> dict[str, float]:
+    """Mean ranking metrics over answerable items (no language split)."""
+    rows = []
+    for it in items:
+        if it.kind != "answerable" or it.query is None or it.cands is None:
+            continue
+        hits, _ = retriever.rank(it.query, it.cands, k=10, mode=mode, rerank=flags, use_mmr=flags, timings={},
+                                 calibration=cal)
+        rows.append(ranking_metrics([h.remark_id for h in hits], it.gold))
+    return {m: round(mean(r[m] for r in rows), 4) for m in rows[0]} | {"n": len(rows)}
+
+
+def tune_fusion(retriever: Retriever, dev: Sequence[Item], base: Calibration, jsq: JsquadDev | None = None) -> Calibration:
+    """Coordinate search on dev: (norm, lexical weights, sentence mix) with MMR off, then bonuses and λ."""
+    base = dataclasses.replace(base, mmr_lambda=1.0)
+    stage1 = (
+        dataclasses.replace(base, sentence_mix=mix,
+                            fusion=dataclasses.replace(base.fusion, norm=norm, w_lex_ja=w_ja, w_lex_en=w_en))
+        for norm, mix, w_ja, w_en in itertools.product(
+            ("minmax", "max", "zscore"), (1.0, 0.7, 0.5), (0.0, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5),
+            (0.0, 0.1, 0.2, 0.3, 0.5, 1.0))
+    )
+    score, best = _best(retriever, dev, stage1, jsq)
+    log.info("stage 1: %.4f %s", score, best.to_dict())
+    stage2 = (dataclasses.replace(best, fusion=dataclasses.replace(best.fusion, topic_bonus=tb))
+              for tb in (0.0, 0.1, 0.2, 0.3, 0.5))
+    score, best = _best(retriever, dev, stage2)
+    stage3 = (dataclasses.replace(best, mmr_lambda=lam) for lam in (1.0, 0.95, 0.9, 0.8, 0.7))
+    score, best = _best(retriever, dev, stage3)
+    log.info("best dev objective %.4f with %s", score, best.to_dict())
+    return best
 
 
 def fit_confidence(retriever: Retriever, dev: Sequence[Item], cal: Calibration, features: Sequence[str]) -> Calibration:
@@ -198,7 +240,7 @@ def fit_confidence(retriever: Retriever, dev: Sequence[Item], cal: Calibration, 
 
     rows: list[list[float]] = []
     labels: list[int] = []
-    tops: list[tuple[dict[str, float], bool]] = []
+    tops: list[tuple[str, dict[str, float], bool]] = []
     for it in dev:
         if it.kind == "metadata" or it.query is None or it.cands is None:
             continue
@@ -209,21 +251,36 @@ def fit_confidence(retriever: Retriever, dev: Sequence[Item], cal: Calibration, 
             rows.append([f[n] for n in features])
             labels.append(1 if it.gold.get(h.remark_id, 0) > 0 else 0)
         if feats:
-            tops.append((feats[0], it.kind == "answerable"))
-    model = LogisticRegression(C=1.0, max_iter=1000).fit(np.array(rows), np.array(labels))
-    fitted = dataclasses.replace(cal, features=tuple(features), weights=tuple(float(w) for w in model.coef_[0]),
-                                 bias=float(model.intercept_[0]))
-    # threshold: midway between the most confident unanswerable and the least confident answerable top
-    # hits that it separates best (max accuracy; ties → the midpoint of the widest gap)
-    confs = sorted((fitted.confidence(f), ok) for f, ok in tops)
-    candidates = [0.0] + [(a[0] + b[0]) / 2 for a, b in itertools.pairwise(confs)] + [1.0]
-    def acc(th: float) -> tuple[int, float]:
-        correct = sum(1 for c, ok in confs if (c >= th) == ok)
+            tops.append((it.lang, feats[0], it.kind == "answerable"))
+    x = np.array(rows)
+    mu, sd = x.mean(axis=0), x.std(axis=0)
+    sd[sd < 1e-9] = 1.0
+    model = LogisticRegression(C=0.5, max_iter=1000).fit((x - mu) / sd, np.array(labels))
+    # fold the standardization into the stored weights: w·(x − μ)/σ + b = (w/σ)·x + (b − Σ wμ/σ)
+    weights = model.coef_[0] / sd
+    bias = float(model.intercept_[0] - float(np.sum(model.coef_[0] * mu / sd)))
+    fitted = dataclasses.replace(cal, features=tuple(features), weights=tuple(float(w) for w in weights), bias=bias)
+    th = {lang: choose_threshold([(fitted.confidence(f), ok) for lg, f, ok in tops if lg == lang])
+          for lang in ("ja", "en")}
+    log.info("confidence weights %s bias %.3f thresholds %s", fitted.weights, fitted.bias, th)
+    return dataclasses.replace(fitted, threshold=round(th["ja"], 4), threshold_en=round(th["en"], 4))
+
+
+def choose_threshold(tops: Sequence[tuple[float, bool]], min_precision: float = 0.9) -> float:
+    """Abstain below the threshold: the one catching the most unanswerable questions while keeping
+    the precision of abstentions ≥ min_precision on dev; ties → the middle of the widest gap."""
+    confs = sorted(tops)
+    cuts = [0.0] + [(a[0] + b[0]) / 2 for a, b in itertools.pairwise(confs)]
+    best: tuple[int, float, float] = (0, 0.0, 0.0)  # (abstentions caught, gap, threshold)
+    for th in cuts:
+        abstained = [ok for c, ok in confs if c < th]
+        caught = sum(1 for ok in abstained if not ok)
+        if abstained and caught / len(abstained) < min_precision:
+            continue
         gap = min((abs(c - th) for c, _ in confs), default=0.0)
-        return correct, gap
-    threshold = max(candidates, key=acc)
-    log.info("confidence weights %s bias %.3f threshold %.3f", fitted.weights, fitted.bias, threshold)
-    return dataclasses.replace(fitted, threshold=round(threshold, 4))
+        if (caught, gap) > best[:2]:
+            best = (caught, gap, th)
+    return best[2]
 
 
 def hit_features(retriever: Retriever, it: Item, hits: Sequence[Hit], cal: Calibration) -> list[dict[str, float]]:
@@ -255,27 +312,22 @@ def jsquad_items(limit: int) -> tuple[list[Any], list[Item]]:
     return docs, items[::step][:limit] if limit else items
 
 
-def run_jsquad(model: str, limit: int, cal: Calibration) -> dict[str, Any]:
+def open_jsquad(model: str, limit: int, index_dir: Path, depth: int) -> tuple[Retriever, list[Item]]:
+    """A retriever over JSQuAD's paragraphs (indexed once into `index_dir`, reused after) and `limit`
+    questions; even positions are "dev" (may be tuned on), odd ones "test"."""
     from rag.service import RagService
 
     docs, items = jsquad_items(limit)
-    with tempfile.TemporaryDirectory() as tmp:
-        service = RagService(Settings(index_dir=Path(tmp), model=model))
+    service = RagService(Settings(index_dir=index_dir, model=model))
+    if not service.store().all_remarks():
         t0 = time.perf_counter()
         service.ingest_parsed(docs)
         log.info("JSQuAD: %d paragraphs indexed in %.0f s", sum(len(d.remarks) for d in docs), time.perf_counter() - t0)
-        retriever, embedder = make_retriever(service)
-        retriever.calibration = cal
-        prepare(retriever, embedder, items, cal.depth)
-        out = {}
-        for name, (mode, flags) in CONFIG_MODES.items():
-            rows = []
-            for it in items:
-                assert it.query is not None and it.cands is not None  # noqa: S101
-                hits, _ = retriever.rank(it.query, it.cands, k=10, mode=mode, rerank=flags, use_mmr=flags, timings={})
-                rows.append(ranking_metrics([h.remark_id for h in hits], it.gold))
-            out[name] = {m: round(mean(r[m] for r in rows), 4) for m in rows[0]} | {"n": len(rows)}
-        return out
+    retriever, embedder = make_retriever(service)
+    prepare(retriever, embedder, items, depth)
+    for i, it in enumerate(items):
+        it.split = "dev" if i % 2 == 0 else "test"
+    return retriever, items
 
 
 # --- latency ----------------------------------------------------------------------------------
@@ -306,8 +358,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=Settings().model)
     ap.add_argument("--tune", action="store_true", help="grid-search fusion/MMR and fit confidence on dev")
+    ap.add_argument("--refit-confidence", action="store_true",
+                    help="keep the stored fusion/rerank parameters, refit only the confidence model on dev")
     ap.add_argument("--write", action="store_true", help="save the tuned calibration for --model")
-    ap.add_argument("--jsquad", type=int, default=0, metavar="N", help="also evaluate N JSQuAD questions (0: skip)")
+    ap.add_argument("--jsquad", type=int, default=0, metavar="N",
+                    help="also use N JSQuAD questions: half to tune the Japanese weights, half reported (0: skip)")
+    ap.add_argument("--jsquad-index", type=Path, help="keep the JSQuAD index here between runs (default: temporary)")
     ap.add_argument("--latency", action="store_true")
     ap.add_argument("--json", type=Path, help="write all results here")
     args = ap.parse_args(argv)
@@ -319,37 +375,53 @@ def main(argv: Sequence[str] | None = None) -> int:
     items = load_seed_items()
     dev = [it for it in items if it.split == "dev"]
     test = [it for it in items if it.split == "test"]
+    cal = load_calibration(args.model)
     with tempfile.TemporaryDirectory() as tmp:
-        service = build_service(Path(tmp), args.model)
+        jsq: tuple[Retriever, list[Item]] | None = None
+        if args.jsquad:
+            jsq = open_jsquad(args.model, args.jsquad, args.jsquad_index or Path(tmp) / "jsquad", cal.depth)
+        service = build_service(Path(tmp) / "seed", args.model)
         retriever, embedder = make_retriever(service)
-        cal = load_calibration(args.model)
         prepare(retriever, embedder, items, cal.depth)
-        if args.tune:
-            cal = tune_fusion(retriever, dev, cal)
-            cal = fit_confidence(retriever, dev, cal, ("dense", "dense_margin", "fused", "lex_cov", "is_en", "is_top"))
+        if args.tune or args.refit_confidence:
+            if args.tune:
+                jsq_dev = (jsq[0], [it for it in jsq[1] if it.split == "dev"]) if jsq else None
+                cal = tune_fusion(retriever, dev, cal, jsq_dev)
+            default = fit_confidence(retriever, dev, cal, MODEL_FREE_FEATURES)
+            cal = fit_confidence(retriever, dev, cal, MODEL_FEATURES)
             results["calibration"] = cal.to_dict()
+            results["default_calibration"] = default.to_dict()
         retriever.calibration = cal
         for split, subset in (("dev", dev), ("test", test)):
             for name, (mode, flags) in CONFIG_MODES.items():
                 res = evaluate(retriever, subset, mode, flags, flags, cal)
                 results.setdefault(split, {})[name] = res
                 log.info("%-4s %-8s %s", split, name, json.dumps(res, ensure_ascii=False))
+        if jsq is not None:
+            jsq[0].calibration = cal
+            for split in ("dev", "test"):
+                subset = [it for it in jsq[1] if it.split == split]
+                for name, (mode, flags) in CONFIG_MODES.items():
+                    res = ranked_metrics(jsq[0], subset, mode, flags)
+                    results.setdefault("jsquad", {}).setdefault(split, {})[name] = res
+                    log.info("jsquad %-4s %-8s %s", split, name, json.dumps(res))
         if args.latency:
             results["latency_ms"] = latency(retriever, items)
             log.info("latency %s", json.dumps(results["latency_ms"]))
-    if args.jsquad:
-        results["jsquad"] = run_jsquad(args.model, args.jsquad, cal)
-        log.info("jsquad %s", json.dumps(results["jsquad"]))
     if args.write:
-        write_calibration(args.model, cal)
+        write_calibration(args.model, cal, default if args.tune or args.refit_confidence else None)
     if args.json:
         args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0
 
 
-def write_calibration(model: str, cal: Calibration, path: Path = CALIBRATION_PATH) -> None:
+def write_calibration(model: str, cal: Calibration, default: Calibration | None, path: Path = CALIBRATION_PATH) -> None:
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    data["note"] = ("Written by tools/tune_retrieval.py --tune --write from the seed dev questions (and JSQuAD dev). "
+                    "'default' serves models without an entry: its confidence uses no cosine-scale feature.")
     data.setdefault("models", {})[model] = cal.to_dict()
+    if default is not None:
+        data["default"] = default.to_dict()
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     log.info("wrote %s [%s]", path, model)
 

@@ -1,0 +1,157 @@
+"""The Retriever end to end over a tiny in-memory store and the instant HashingEmbedder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pytest
+
+from rag.embed.hashing import HashingEmbedder
+from rag.errors import InputError
+from rag.retrieve.pipeline import Retriever
+from rag.settings import Settings
+from rag.types import Filters, StoredChunk, StoredRemark
+
+TEXTS = {
+    # document A (2021), topic 1
+    ("A", 1, 1, "青木"): "量子コンピュータの研究開発に集中投資すべきだ。",
+    ("A", 2, 1, "上山"): "スタートアップの資金調達には大きな課題がある。",
+    ("A", 3, 2, "青木"): "シンクタンクを設けて先端技術を分析する必要がある。",
+    ("A", 4, 2, "兼原"): "大学の研究者が企業と共同研究できる制度が必要だ。",
+    # document B (2022): 1 repeats A#2 word for word; the rest are new
+    ("B", 1, 1, "上山"): "スタートアップの資金調達には大きな課題がある。",
+    ("B", 2, 1, "渡部"): "ベンチャーキャピタルの資金はアーリーステージに偏っている。",
+    ("B", 3, 2, "青木"): "ＡＩと量子の分野で米国と連携するべきである。",
+    ("B", 4, 2, "渡部"): "人材育成と研究者の流動性を高める仕組みが重要だ。",
+}
+
+
+class FakeStore:
+    """The slice of IndexStore the Retriever uses; one chunk per remark plus a second chunk for B#4."""
+
+    def __init__(self, embedder: HashingEmbedder) -> None:
+        self.generation = 7
+        self._remarks: dict[str, StoredRemark] = {}
+        self._chunks: list[StoredChunk] = []
+        for (doc, ordinal, topic, speaker), text in TEXTS.items():
+            rid = f"{doc}#{ordinal}"
+            self._remarks[rid] = StoredRemark(
+                remark_id=rid, document=doc, ordinal=ordinal, text=text, topic=f"論点{topic}", topic_number=topic,
+                speaker=speaker, role="委員", pages=(1,), title=f"会合{doc}", body="会合", session=1,
+                date="2021-12-09" if doc == "A" else "2022-03-01",
+            )
+            self._chunks.append(StoredChunk(len(self._chunks), rid, 0, text, 0, len(text)))
+        text = TEXTS[("B", 4, 2, "渡部")]
+        self._chunks.append(StoredChunk(len(self._chunks), "B#4", 1, text[:10], 0, 10))
+        self.vectors = embedder.embed_passages([c.text for c in self._chunks])
+        self.searches: list[int] = []
+
+    def search(self, vector: np.ndarray, k: int, *, chunk_ids: np.ndarray | None = None) -> list[tuple[int, float]]:
+        self.searches.append(k)
+        scores = self.vectors @ vector
+        ids = np.arange(len(scores)) if chunk_ids is None else np.unique(np.asarray(chunk_ids))
+        order = ids[np.argsort(-scores[ids], kind="stable")][:k]
+        return [(int(i), float(scores[i])) for i in order]
+
+    def remark_ids_for(self, filters: Filters | None) -> set[str] | None:
+        if filters is None or filters == Filters():
+            return None
+        return {
+            rid for rid, r in self._remarks.items()
+            if (filters.document is None or r.document == filters.document)
+            and (filters.speaker is None or filters.speaker in (r.speaker or ""))
+            and (filters.date_from is None or (r.date or "") >= filters.date_from)
+        }
+
+    def chunk_ids_for(self, filters: Filters | None) -> np.ndarray | None:
+        allowed = self.remark_ids_for(filters)
+        if allowed is None:
+            return None
+        return np.array([c.chunk_id for c in self._chunks if c.remark_id in allowed], dtype=np.int64)
+
+    def chunks(self, ids: Iterable[int]) -> list[StoredChunk]:
+        return [self._chunks[i] for i in ids]
+
+    def remarks(self, ids: Sequence[str]) -> dict[str, StoredRemark]:
+        return {i: self._remarks[i] for i in ids if i in self._remarks}
+
+    def all_remarks(self) -> list[StoredRemark]:
+        return list(self._remarks.values())
+
+
+@pytest.fixture()
+def retriever() -> Retriever:
+    embedder = HashingEmbedder(64)
+    return Retriever(FakeStore(embedder), embedder, Settings(model="hash:64"))
+
+
+def test_result_shape_timings_and_evidence(retriever: Retriever) -> None:
+    res = retriever.search("スタートアップの資金調達の課題は？", k=3)
+    assert res.model == "hash:64"
+    assert set(res.timings_ms) == {"embed", "dense", "lexical", "fusion", "rerank", "highlight", "total"}
+    assert len(res.hits) == 3
+    top = res.hits[0]
+    assert top.remark_id in {"A#2", "B#1"}
+    assert top.citation.speaker == "上山"
+    assert 0.0 <= top.confidence <= 1.0
+    assert [h.score for h in res.hits] == sorted((h.score for h in res.hits), reverse=True)
+    for hit in res.hits:
+        assert hit.highlights
+        for h in hit.highlights:
+            assert hit.text[h.start : h.end] == h.text
+
+
+def test_the_same_text_in_two_documents_appears_once(retriever: Retriever) -> None:
+    for mmr in (True, False):
+        res = retriever.search("スタートアップの資金調達の課題は？", k=8, mmr=mmr)
+        texts = [h.text for h in res.hits]
+        assert len(texts) == len(set(texts)) == 7  # 8 remarks, one duplicate collapsed
+        ids = [h.remark_id for h in res.hits]
+        assert len(ids) == len(set(ids))  # B#4's two chunks give one hit
+
+
+@pytest.mark.parametrize("mode", ["dense", "lexical", "hybrid"])
+def test_filters_are_honoured_and_k_hits_returned(retriever: Retriever, mode: str) -> None:
+    res = retriever.search("量子の研究と先端技術", k=2, filters=Filters(speaker="青木"), mode=mode)
+    ids = {h.remark_id for h in res.hits}
+    assert len(res.hits) == 2  # 青木's 3 remarks all share a word with the question; 2 are asked for
+    store = retriever.store
+    assert isinstance(store, FakeStore)
+    assert all(store.remarks([i])[i].speaker == "青木" for i in ids)
+    res = retriever.search("資金調達", k=4, filters=Filters(document="B"), mode="dense")
+    assert sorted(h.remark_id for h in res.hits) == ["B#1", "B#2", "B#3", "B#4"]
+
+
+def test_filter_that_matches_nothing(retriever: Retriever) -> None:
+    res = retriever.search("研究", k=3, filters=Filters(speaker="いない人"))
+    assert res.hits == [] and res.answerable is False
+
+
+def test_lexical_mode_only_returns_matching_remarks(retriever: Retriever) -> None:
+    res = retriever.search("ベンチャーキャピタル", k=5, mode="lexical")
+    assert [h.remark_id for h in res.hits] == ["B#2"]
+
+
+def test_era_year_in_question_prefers_that_meeting(retriever: Retriever) -> None:
+    # A#2 and B#1 are the same text; the year decides which one is kept
+    assert retriever.search("令和４年の会合でのスタートアップの資金調達の課題は？", k=1).hits[0].remark_id == "B#1"
+    assert retriever.search("令和３年の会合でのスタートアップの資金調達の課題は？", k=1).hits[0].remark_id == "A#2"
+
+
+def test_bad_arguments_raise_input_errors(retriever: Retriever) -> None:
+    with pytest.raises(InputError, match="empty"):
+        retriever.search("  ")
+    with pytest.raises(InputError, match="mode must be one of"):
+        retriever.search("研究", mode="sparse")
+    with pytest.raises(InputError, match="k must be"):
+        retriever.search("研究", k=0)
+
+
+def test_lexical_index_follows_the_store_generation(retriever: Retriever) -> None:
+    store = retriever.store
+    assert isinstance(store, FakeStore)
+    first = retriever.refresh()
+    assert retriever.refresh() is first
+    store.generation += 1
+    assert retriever.refresh() is not first

@@ -1,0 +1,196 @@
+"""Unit tests of the retrieval pieces: questions, fusion math, diversity, highlights, confidence."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.errors import InputError
+from rag.retrieve.confidence import Calibration, load_calibration
+from rag.retrieve.diversity import bigrams, collapse_near_duplicates, jaccard, mmr, overlap
+from rag.retrieve.fusion import FusionParams, fuse, lexical_weight, normalize
+from rag.retrieve.highlight import highlight, split_sentences
+from rag.retrieve.lexical import JapaneseTokenizer, LexicalIndex
+from rag.retrieve.query import detect_language, era_years, parse_query, topic_numbers, validate_question
+
+
+# --- questions ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("bad", ["", "   ", "\n\t　"])
+def test_empty_question_is_refused(bad: str) -> None:
+    with pytest.raises(InputError, match="empty"):
+        validate_question(bad, 1000)
+
+
+def test_long_question_is_refused_with_the_limit_in_the_message() -> None:
+    with pytest.raises(InputError, match="1001 characters long; the limit is 1000"):
+        validate_question("あ" * 1001, 1000)
+    assert validate_question("  " + "あ" * 1000 + " ", 1000) == "あ" * 1000
+
+
+def test_non_text_question_is_refused() -> None:
+    with pytest.raises(InputError, match="must be text"):
+        validate_question(42, 1000)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("スタートアップの資金調達の課題は？", "ja"),
+        ("What was said about think tanks?", "en"),
+        ("ＤＡＲＰＡについての発言は？", "ja"),
+        ("DARPAとRANDについて", "ja"),
+        ("What does 経済安全保障 mean for startups and venture capital funding?", "en"),
+        ("2021", "en"),
+    ],
+)
+def test_language_detection(text: str, lang: str) -> None:
+    assert detect_language(text) == lang
+
+
+def test_width_folding_and_era_years() -> None:
+    q = parse_query("令和３年の会合でＡＩについて何が議論された？")
+    assert q.folded == "令和3年の会合でaiについて何が議論された?"
+    assert q.years == (2021,)
+    assert "令和" not in q.undated and "ai" in q.undated
+    assert era_years("平成元年と2019年") == (1989, 2019)
+    assert parse_query("What was discussed in 2021?").years == (2021,)
+    assert parse_query("スタートアップの課題は？").years == ()
+
+
+def test_topic_numbers() -> None:
+    assert topic_numbers(parse_query("論点③ではどのような意見が出たか？").folded) == (3,)
+    assert topic_numbers(parse_query("What was raised under the third issue?").folded) == (3,)
+    assert topic_numbers(parse_query("issue 2, please").folded) == (2,)
+    assert topic_numbers(parse_query("What is the first step?").folded) == ()
+
+
+# --- lexical --------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def tokenizer() -> JapaneseTokenizer:
+    return JapaneseTokenizer("A")
+
+
+def test_tokenizer_keeps_content_words_and_folds_latin(tokenizer: JapaneseTokenizer) -> None:
+    assert tokenizer.tokenize("スタートアップの資金調達の課題は？") == ["スタートアップ", "資金", "調達", "課題"]
+    assert tokenizer.tokenize("ＤＡＲＰＡのように") == ["darpa"]
+    # English function words are dropped; katakana readings only with the loanword bridge
+    assert tokenizer.tokenize("What about risk money?") == ["risk", "money"]
+    assert tokenizer.tokenize("What about risk money?", bridge=True) == ["risk", "リスク", "money", "マネー"]
+
+
+def test_bm25_scores_and_coverage(tokenizer: JapaneseTokenizer) -> None:
+    index = LexicalIndex(tokenizer, ["a", "b", "c"], ["量子技術の研究", "資金調達の課題", "量子と資金"])
+    tokens = index.query_tokens("量子の研究は？")
+    assert tokens == ["量子", "研究"]
+    scores = index.scores(tokens)
+    assert scores.shape == (3,)
+    assert scores[0] > scores[2] > scores[1] == 0.0
+    assert index.coverage(["量子", "原子力"]) == 0.5
+    assert index.scores(["原子力"]).tolist() == [0.0, 0.0, 0.0]
+
+
+# --- fusion ---------------------------------------------------------------------------------------
+def test_normalizers_hand_computed() -> None:
+    s = np.array([0.9, 0.8, 0.5])
+    assert normalize(s, "minmax") == pytest.approx([1.0, 0.75, 0.0])
+    assert normalize(s, "max") == pytest.approx([1.0, 0.8 / 0.9, 0.5 / 0.9])
+    assert normalize(s, "zscore") == pytest.approx((s - s.mean()) / s.std())
+    assert normalize(np.array([2.0, 2.0]), "zscore").tolist() == [1.0, 1.0]
+    assert normalize(np.array([0.0, 0.0]), "max").tolist() == [0.0, 0.0]
+    with pytest.raises(ValueError, match="unknown normalization"):
+        normalize(s, "rrf")
+
+
+def test_fuse_hand_computed() -> None:
+    dense = np.array([0.90, 0.85, 0.80])  # minmax → 1, 0.5, 0
+    lexical = np.array([0.0, 4.0, 8.0])  # minmax → 0, 0.5, 1
+    fused = fuse(dense, lexical, w_lex=0.5, norm="minmax")
+    # (d + 0.5 l) / 1.5
+    assert fused == pytest.approx([1.0 / 1.5, 0.75 / 1.5, 0.5 / 1.5])
+    # a weight of 3 lets the lexical leg win
+    assert np.argmax(fuse(dense, lexical, w_lex=3.0, norm="minmax")) == 2
+    # w_lex = 0 is dense alone; the bonus is added after
+    assert fuse(dense, lexical, w_lex=0.0, norm="minmax", bonus=np.array([0.0, 0.6, 0.0])) == pytest.approx(
+        [1.0, 1.1, 0.0]
+    )
+
+
+def test_lexical_weight_by_language() -> None:
+    p = FusionParams(w_lex_ja=0.7, w_lex_en=0.4)
+    assert lexical_weight(p, "ja", 0.0) == 0.7
+    assert lexical_weight(p, "en", 0.0) == 0.0  # no shared Latin tokens: dense only
+    assert lexical_weight(p, "en", 0.5) == pytest.approx(0.2)
+
+
+# --- diversity ------------------------------------------------------------------------------------
+def test_bigram_similarities() -> None:
+    a, b = bigrams("あいう"), bigrams("いうえ")
+    assert a == {"あい", "いう"}
+    assert jaccard(a, b) == pytest.approx(1 / 3)
+    assert overlap(a, b) == pytest.approx(1 / 2)
+    assert bigrams("ＡＩ　ai") == {"ai", "ia"}
+
+
+def test_near_duplicates_collapse() -> None:
+    texts = ["量子技術の研究開発を進める", "資金調達の課題がある", "量子技術の研究開発を進める。", "研究開発"]
+    grams = [bigrams(t) for t in texts]
+    # 2 is 0 with a full stop; 3 is contained in 0 (overlap coefficient 1)
+    assert collapse_near_duplicates([0, 1, 2, 3], grams) == [0, 1]
+    assert collapse_near_duplicates([1, 2, 0], grams) == [1, 2]
+
+
+def test_mmr_prefers_novel_text() -> None:
+    grams = [frozenset({"a", "b", "c"}), frozenset({"a", "b", "d"}), frozenset({"x", "y"})]
+    rel = [1.0, 0.9, 0.7]
+    # λ=1: relevance order; λ=0.5: 1 is half-similar to 0 (0.5·0.9 − 0.5·0.5 = 0.2 < 0.35 for 2)
+    assert mmr([0, 1, 2], rel, grams, k=3, lam=1.0) == [0, 1, 2]
+    assert mmr([0, 1, 2], rel, grams, k=3, lam=0.5) == [0, 2, 1]
+    assert mmr([0, 1, 2], rel, grams, k=2, lam=0.5) == [0, 2]
+
+
+# --- highlights -----------------------------------------------------------------------------------
+def test_sentence_spans() -> None:
+    text = "最初の文。 二番目の文！\n三番目"
+    assert [text[a:b] for a, b in split_sentences(text)] == ["最初の文。", "二番目の文！", "三番目"]
+
+
+def test_highlight_offsets_point_into_the_text(tokenizer: JapaneseTokenizer) -> None:
+    text = "研究費は集中して配分すべき。スタートアップの資金調達には課題がある。人材も大事。"
+    hl = highlight(text, tokenizer.tokenize("スタートアップの資金調達の課題は？"))
+    assert [h.text for h in hl] == ["スタートアップの資金調達には課題がある。"]
+    for h in hl:
+        assert text[h.start : h.end] == h.text
+    assert (hl[0].start, hl[0].end) == (14, 34)
+
+
+def test_highlight_fallbacks() -> None:
+    text = "一つ目。二つ目。"
+    assert [h.text for h in highlight(text, ["english"])] == ["一つ目。"]
+    picked = highlight(text, ["english"], fallback=lambda sents: [0.1, 0.9])
+    assert [(h.text, h.start, h.end) for h in picked] == [("二つ目。", 4, 8)]
+    assert highlight("", ["x"]) == ()
+
+
+# --- confidence -----------------------------------------------------------------------------------
+def test_confidence_is_a_logistic_of_named_features() -> None:
+    cal = Calibration(features=("dense", "lex_cov"), weights=(10.0, 2.0), bias=-9.0)
+    assert cal.confidence({"dense": 0.9, "lex_cov": 0.0}) == pytest.approx(0.5)
+    assert cal.confidence({"dense": 0.9, "lex_cov": 1.0}) == pytest.approx(1 / (1 + np.exp(-2.0)))
+    assert 0.0 <= cal.confidence({"dense": -1e9}) <= 1.0
+
+
+def test_calibration_file_fallbacks(tmp_path: Path) -> None:
+    path = tmp_path / "calibration.json"
+    assert load_calibration("m", path).source == "built-in"
+    default = Calibration(mmr_lambda=0.8).to_dict()
+    special = Calibration(mmr_lambda=0.6).to_dict()
+    path.write_text(json.dumps({"models": {"m": special}, "default": default}), encoding="utf-8")
+    assert load_calibration("m", path).mmr_lambda == 0.6
+    assert load_calibration("other", path).mmr_lambda == 0.8
+    special["confidence"]["features"] = ["nope"]
+    path.write_text(json.dumps({"models": {"m": special}}), encoding="utf-8")
+    with pytest.raises(ValueError, match="unknown confidence features"):
+        load_calibration("m", path)
