@@ -111,7 +111,11 @@ class RagService:
 
                     cross_encoder = load_cross_encoder(self.settings.cross_encoder, self.settings.device)
                 self._retriever = Retriever(
-                    self.store(create=False), self.embedder, self.settings, cross_encoder=cross_encoder
+                    self.store(create=False),
+                    self.embedder,
+                    self.settings,
+                    cross_encoder=cross_encoder,
+                    sentence_cache=self._embedding_cache(),
                 )
             return self._retriever
 
@@ -229,10 +233,18 @@ class RagService:
             for r in doc.remarks
             for c in chunk_remark(r, size=self.settings.chunk_size, overlap=self.settings.chunk_overlap)
         ]
+        cache = self._embedding_cache()
         if chunks:
-            vectors = embed_passages_cached(self.embedder, [c.text for c in chunks], self._embedding_cache())
+            vectors = embed_passages_cached(self.embedder, [c.text for c in chunks], cache)
         else:
             vectors = np.zeros((0, self.embedder.dim), dtype="float32")
+        if self.settings.rerank and not self.settings.cross_encoder:
+            # The rerank stage scores single sentences: embed them now, into the same persistent cache,
+            # so searches embed nothing but the question.
+            from rag.retrieve.rerank import remark_sentences
+
+            sentences = [s for r in doc.remarks for s in remark_sentences(r.text)]
+            embed_passages_cached(self.embedder, sentences, cache)
         with self._write_lock:
             return store.upsert(doc, chunks, vectors)
 

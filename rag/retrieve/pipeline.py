@@ -11,12 +11,10 @@ Stages (each timed in `SearchResult.timings_ms`):
 
 from __future__ import annotations
 
-import atexit
 import dataclasses
 import logging
 import threading
 import time
-import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,23 +36,20 @@ from rag.types import Filters, Hit, SearchResult, StoredRemark
 logger = logging.getLogger(__name__)
 
 MODES = ("dense", "lexical", "hybrid")
-_STOP = threading.Event()
-_WARMUPS: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
-
-
-@atexit.register
-def _stop_warmups() -> None:
-    """Let sentence warm-ups finish their batch before exit (a torch call killed mid-way aborts)."""
-    _STOP.set()
-    for thread in list(_WARMUPS):
-        thread.join(timeout=60)
 RERANK_DEPTH = 20  # candidates the cross-encoder rescores
 
 
 class Retriever:
     """Hybrid retrieval over one IndexStore with one embedder; safe to share between threads."""
 
-    def __init__(self, store: Any, embedder: Any, settings: Settings, cross_encoder: object | None = None) -> None:
+    def __init__(
+        self,
+        store: Any,
+        embedder: Any,
+        settings: Settings,
+        cross_encoder: object | None = None,
+        sentence_cache: Any | None = None,
+    ) -> None:
         self.store: StoreLike = store
         self.embedder = embedder
         self.settings = settings
@@ -63,7 +58,7 @@ class Retriever:
         self.tokenizer = JapaneseTokenizer("A")
         self._cross_encoder: PairScorer | None = cross_encoder  # type: ignore[assignment]
         self._cross_encoder_loaded = cross_encoder is not None
-        self.sentence_scorer = SentenceScorer(embedder)
+        self.sentence_scorer = SentenceScorer(embedder, cache=sentence_cache)
         self._lock = threading.Lock()
         self._generation: object = object()  # never equal to a real generation
         self._lexical: LexicalIndex | None = None
@@ -93,23 +88,7 @@ class Retriever:
             self._lexical = lexical
             self._generation = generation
             logger.info("lexical index: %d remarks in %.0f ms", len(ids), (time.perf_counter() - t0) * 1000)
-            if self.calibration.sentence_mix < 1.0 and self.settings.rerank and texts:
-                thread = threading.Thread(target=self._warm_sentences, args=(generation, texts), daemon=True)
-                _WARMUPS.add(thread)
-                thread.start()
             return lexical
-
-    def _warm_sentences(self, generation: object, texts: list[str], batch: int = 64) -> None:
-        """Embed every remark's sentences in the background, so the rerank stage finds them cached."""
-        sentences = [s for t in texts for s in self.sentence_scorer.sentences(t)]
-        for start in range(0, min(len(sentences), self.sentence_scorer.max_cache), batch):
-            if self._generation != generation or _STOP.is_set():
-                return  # the index changed (a newer warm-up takes over) or the process is exiting
-            try:
-                self.sentence_scorer.vectors(sentences[start : start + batch])
-            except Exception:  # noqa: BLE001 - a failed warm-up only costs latency later
-                logger.warning("sentence warm-up stopped", exc_info=True)
-                return
 
     def _map_chunks(self, documents: set[str]) -> dict[str, list[int]]:
         """remark id → its chunk ids (to score lexical-only candidates exactly on the dense leg)."""

@@ -4,8 +4,9 @@
   caller hands the Retriever): a sentence-transformers `CrossEncoder` rescores the top candidates.
 - Without one, a cheap stage: each top candidate's dense score is mixed with the best cosine of its
   single *sentences* with the question (`SentenceScorer`). A remark often makes several points and
-  the question asks about one; the whole-remark vector blurs them. Sentence vectors are embedded on
-  first use and cached (LRU), so repeated candidates cost nothing.
+  the question asks about one; the whole-remark vector blurs them. Sentence vectors are embedded at
+  ingest into the index's persistent embedding cache (`remark_sentences` lists them), and held in an
+  in-memory LRU here, so reranking embeds nothing in the common case.
 """
 
 from __future__ import annotations
@@ -61,12 +62,22 @@ def to_unit(scores: np.ndarray) -> np.ndarray:
     return (scores.astype(np.float64) - float(scores.min())) / span
 
 
-class SentenceScorer:
-    """Best sentence-level cosine of each text with a question vector; sentence vectors cached (LRU)."""
+def remark_sentences(text: str) -> list[str]:
+    """The sentences the rerank stage scores for one remark (the remark itself when it has one sentence)."""
+    return [text[a:b] for a, b in split_sentences(text)] or [text]
 
-    def __init__(self, embedder: Any, max_cache: int = 50_000) -> None:
+
+class SentenceScorer:
+    """Best sentence-level cosine of each text with a question vector.
+
+    Sentence vectors come from an in-memory LRU, then from ``cache`` (the index's persistent embedding cache,
+    filled at ingest), and are embedded only when missing from both.
+    """
+
+    def __init__(self, embedder: Any, max_cache: int = 50_000, cache: Any | None = None) -> None:
         self.embedder = embedder
         self.max_cache = max_cache
+        self.persistent = cache
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -75,7 +86,12 @@ class SentenceScorer:
         with self._lock:
             missing = [s for s in dict.fromkeys(sentences) if s not in self._cache]
         if missing:
-            fresh = np.asarray(self.embedder.embed_passages(missing), dtype=np.float32)
+            if self.persistent is not None:
+                from rag.embed.cache import embed_passages_cached
+
+                fresh = embed_passages_cached(self.embedder, missing, self.persistent)
+            else:
+                fresh = np.asarray(self.embedder.embed_passages(missing), dtype=np.float32)
             with self._lock:
                 for s, v in zip(missing, fresh, strict=True):
                     self._cache[s] = v
@@ -93,7 +109,7 @@ class SentenceScorer:
         return np.stack(out) if out else np.zeros((0, 1), dtype=np.float32)
 
     def sentences(self, text: str) -> list[str]:
-        return [text[a:b] for a, b in split_sentences(text)] or [text]
+        return remark_sentences(text)
 
     def best(self, vector: np.ndarray, texts: Sequence[str]) -> np.ndarray:
         """max over each text's sentences of cos(sentence, question)."""
