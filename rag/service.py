@@ -264,8 +264,10 @@ class RagService:
         mode: str | None = None,
         rerank: bool | None = None,
         mmr: bool | None = None,
+        highlights: bool = True,
     ) -> SearchResult:
-        """Validate the question (InputError), retrieve, rank and return cited hits."""
+        """Validate the question (InputError), retrieve, rank and return cited hits (``highlights=False``:
+        skip sentence highlighting, for evaluation runs that only rank)."""
         from rag.retrieve.query import validate_question
 
         validate_question(question, self.settings.max_question_chars)
@@ -282,6 +284,7 @@ class RagService:
             mode=mode,
             rerank=self.settings.rerank if rerank is None else rerank,
             mmr=self.settings.mmr if mmr is None else mmr,
+            highlights=highlights,
         )
 
     def documents(self) -> list[dict[str, Any]]:

@@ -128,7 +128,9 @@ class Retriever:
         mode: str = "hybrid",
         rerank: bool = True,
         mmr: bool = True,
+        highlights: bool = True,
     ) -> SearchResult:
+        """Ranked, cited hits; ``highlights=False`` skips the sentence highlighting (eval ranks only)."""
         t_start = time.perf_counter()
         query = parse_query(question, self.settings.max_question_chars)
         if mode not in MODES:
@@ -137,7 +139,9 @@ class Retriever:
             raise InputError(f"k must be a whole number from 1 to {self.settings.max_k}, got {k!r}")
         timings: dict[str, float] = {}
         cands = self.candidates(query, k=k, filters=filters, mode=mode, timings=timings)
-        hits, answerable = self.rank(query, cands, k=k, mode=mode, rerank=rerank, use_mmr=mmr, timings=timings)
+        hits, answerable = self.rank(
+            query, cands, k=k, mode=mode, rerank=rerank, use_mmr=mmr, timings=timings, highlights=highlights
+        )
         timings["total"] = (time.perf_counter() - t_start) * 1000
         return SearchResult(
             question=query.text,
@@ -220,6 +224,7 @@ class Retriever:
         use_mmr: bool,
         timings: dict[str, float],
         calibration: Calibration | None = None,
+        highlights: bool = True,
     ) -> tuple[list[Hit], bool]:
         """Fuse, rerank, diversify and dress the candidates as hits; returns (hits, answerable)."""
         cal = calibration or self.calibration
@@ -255,6 +260,7 @@ class Retriever:
         conf_model = self._model_free if mode == "lexical" else cal
         hits: list[Hit] = []
         score = np.inf
+        fallback = self._sentence_fallback(cands) if highlights else None
         for pos, i in enumerate(picked):
             remark = self._remarks[cands.ids[i]]
             score = min(score, float(relevance[i]))  # the reranked head keeps scores non-increasing
@@ -265,7 +271,7 @@ class Retriever:
                     score=round(score, 6),
                     confidence=round(conf_model.confidence(features[pos]), 4),
                     citation=remark.citation(),
-                    highlights=highlight(remark.text, tokens, fallback=self._sentence_fallback(cands)),
+                    highlights=highlight(remark.text, tokens, fallback=fallback) if highlights else (),
                 )
             )
         answerable = bool(hits) and hits[0].confidence >= conf_model.threshold_for(query.lang)
