@@ -102,6 +102,25 @@ def _index_info(service: RagService) -> Any:
     return info
 
 
+def _mount_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs from the assets of the `swagger-ui-bundle` package, so it works offline."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount("/docs-assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title="minutes-rag API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="data:,",
+        )
+
+
 def create_app(settings: Settings | None = None, service: RagService | None = None) -> FastAPI:
     """Build the app. ``service`` defaults to ``RagService(settings)``; it is loaded by the lifespan."""
     settings = settings or get_settings()
@@ -111,6 +130,8 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=_lifespan,
+        docs_url=None,  # served below from local assets: the default page loads Swagger UI from a CDN
+        redoc_url=None,
         openapi_tags=[
             {"name": "search", "description": "Ask a question / 質問する"},
             {"name": "documents", "description": "Indexed minutes / 登録文書"},
@@ -129,6 +150,7 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
         app.include_router(brief.router)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    _mount_docs(app)
 
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:
