@@ -110,7 +110,7 @@ def bench_jsquad(path: Path, root: Path, passages: int, n_queries: int, model: s
     return out
 
 
-def bench_faiss(n: int, dim: int, n_queries: int) -> dict[str, Any]:
+def bench_faiss(n: int, dim: int, n_queries: int, noise: float = 0.2) -> dict[str, Any]:
     import faiss
 
     rng = np.random.default_rng(0)
@@ -119,11 +119,11 @@ def bench_faiss(n: int, dim: int, n_queries: int) -> dict[str, Any]:
     step = 100_000
     for s in range(0, n, step):  # clustered unit vectors, closer to real embeddings than uniform noise
         m = min(step, n - s)
-        block = centres[rng.integers(0, 1000, m)] + 0.5 * rng.standard_normal((m, dim)).astype(np.float32)
+        block = centres[rng.integers(0, 1000, m)] + noise * rng.standard_normal((m, dim)).astype(np.float32)
         data[s : s + m] = block / np.linalg.norm(block, axis=1, keepdims=True)
     queries = data[rng.integers(0, n, n_queries)] + 0.05 * rng.standard_normal((n_queries, dim)).astype(np.float32)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
-    out: dict[str, Any] = {"n": n, "dim": dim}
+    out: dict[str, Any] = {"n": n, "dim": dim, "noise": noise, "centres": 1000}
     flat = faiss.IndexFlatIP(dim)
     flat.add(data)
     exact = flat.search(queries, 10)[1]
@@ -136,7 +136,8 @@ def bench_faiss(n: int, dim: int, n_queries: int) -> dict[str, Any]:
     hnsw.hnsw.efSearch = 128
     found = hnsw.search(queries, 10)[1]
     recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, exact, strict=True)]))
-    out["hnsw"] = {**_faiss_latency(hnsw, queries), "build_s": build, "recall@10": recall, "M": 16, "efConstruction": 40, "efSearch": 128}
+    out["hnsw"] = {**_faiss_latency(hnsw, queries), "build_s": build, "recall@10": recall}
+    out["hnsw"].update(M=16, efConstruction=40, efSearch=128)
     return out
 
 
@@ -156,6 +157,7 @@ def main() -> None:
     parser.add_argument("--passages", type=int, default=5000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--faiss-n", type=int, default=0, help="synthetic vectors for the FAISS part (0: skip)")
+    parser.add_argument("--faiss-noise", type=float, default=0.2, help="per-dimension noise around the centres")
     parser.add_argument("--model", default=Settings().model)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -176,7 +178,7 @@ def main() -> None:
             figures["jsquad"] = bench_jsquad(args.jsquad, Path(tmp), args.passages, args.queries, args.model)
             print("jsquad:", json.dumps(figures["jsquad"], indent=1))
     if args.faiss_n:
-        figures["faiss"] = bench_faiss(args.faiss_n, 384, args.queries)
+        figures["faiss"] = bench_faiss(args.faiss_n, 384, args.queries, args.faiss_noise)
         print("faiss:", json.dumps(figures["faiss"], indent=1))
     print(json.dumps(figures, ensure_ascii=False, indent=1))
     if args.json:

@@ -6,6 +6,7 @@ import json
 import re
 import sqlite3
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,22 @@ _REMARK_COLUMNS = (
     "r.remark_id, r.document, r.ordinal, r.text, r.topic, r.topic_number, r.speaker, r.role, r.pages, "
     "d.title, d.body, d.session, d.date"
 )
+
+@contextmanager
+def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction (BEGIN IMMEDIATE … COMMIT), rolled back on any exception or interrupt.
+
+    A block that ends the transaction itself (a ROLLBACK for a no-op write) is left as it is."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+        if conn.in_transaction:
+            conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
 
 
 def batched(values: Sequence[Any], size: int = _BATCH) -> Iterator[Sequence[Any]]:

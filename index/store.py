@@ -245,9 +245,7 @@ class IndexStore(StoreReads):
         self._require_writable()
         matrix = queries.check_upsert(doc, chunks, vectors, self.dim)
         with self._lock, self._write_lock.hold():
-            conn = self._conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with queries.immediate(self._conn) as conn:
                 row = conn.execute(
                     "SELECT sha256 FROM documents WHERE document = ?", (doc.document,)
                 ).fetchone()
@@ -270,11 +268,6 @@ class IndexStore(StoreReads):
                     np.int64,
                 )
                 gen_before, manifest = self._bump(conn)
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
             # AUTOINCREMENT ids grow in insertion order, so ``added`` lines up with the rows of ``matrix``
             self._after_write(
                 manifest, gen_before, removed, added, matrix if len(added) == len(matrix) else None
@@ -285,21 +278,14 @@ class IndexStore(StoreReads):
         """Remove a document, its remarks and chunks; NotFoundError when it is not in the index."""
         self._require_writable()
         with self._lock, self._write_lock.hold():
-            conn = self._conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with queries.immediate(self._conn) as conn:
                 if conn.execute("SELECT 1 FROM documents WHERE document = ?", (document,)).fetchone() is None:
                     raise NotFoundError(
-                        f"no document {document!r} in the index; list the ids with `rag documents`"
+                        f"no document {document!r} in the index; list the ids with `rag index ls` or GET /documents"
                     )
                 removed = self._document_chunk_ids(document)
                 queries.delete_document_rows(conn, document)
                 gen_before, manifest = self._bump(conn)
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
             self._after_write(manifest, gen_before, removed, _NO_IDS, np.empty((0, self.dim), np.float32))
 
     def _document_chunk_ids(self, document: str) -> np.ndarray:

@@ -259,6 +259,28 @@ def index_info(index: IndexOpt = None, model: ModelOpt = None) -> None:
         raise _fail(exc) from exc
 
 
+@index_app.command("ls")
+def index_ls(
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the indexed documents (id, date, meeting, remarks)."""
+    from rag.service import RagService
+
+    svc = RagService(_settings(index, model))
+    try:
+        svc.info()  # refuses an index that does not exist instead of creating one
+        docs = svc.documents()
+    except RagError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        _echo_json(docs)
+        return
+    for d in docs:
+        typer.echo(f"{d['document']}\t{d.get('date') or '-'}\t{d.get('title') or ''}\t{d.get('remarks', 0)} remarks")
+
+
 @index_app.command("rm")
 def index_rm(
     document: Annotated[str, typer.Argument(help="Document id (file name without extension).")],
