@@ -247,7 +247,10 @@ class Retriever:
         timings["rerank"] = (t2 - t1) * 1000
 
         grams = [self._grams_of(rid) for rid in cands.ids]
-        order = collapse_near_duplicates(order[: max(3 * k, cal.rerank_depth)], grams) + order[max(3 * k, cal.rerank_depth) :]
+        # Pairwise bigram overlap is quadratic: de-duplicate the head that readers see (the top 20 at most);
+        # beyond it (k > 20, e.g. evaluation at k=100) the tail keeps its order unchecked.
+        window = max(3 * min(k, 20), cal.rerank_depth)
+        order = collapse_near_duplicates(order[:window], grams) + order[window:]
         if use_mmr and cal.mmr_lambda < 1.0:
             unit = to_unit(np.asarray(relevance, dtype=np.float64))
             picked = mmr(order[: 3 * k], unit.tolist(), grams, k, cal.mmr_lambda)
