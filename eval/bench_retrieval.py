@@ -69,31 +69,30 @@ def bench_seed(seed: Path, root: Path, n_queries: int, model: str) -> dict[str, 
 
 
 def jsquad_passages(path: Path, limit: int) -> tuple[list[ParsedDocument], list[str]]:
-    """One passage per sentence of the JSQuAD paragraphs (split after 。), and the questions."""
+    """Passages made from the sentences of the JSQuAD paragraphs (split after 。): every sentence, then every
+    pair of consecutive sentences (the paragraphs alone give too few sentences for a 5,000-passage corpus).
+    Returns at most ``limit`` passages, and the questions."""
     data = json.loads(path.read_text(encoding="utf-8"))
-    docs: list[ParsedDocument] = []
+    singles: list[tuple[str, str]] = []
+    pairs: list[tuple[str, str]] = []
     questions: list[str] = []
     for article in data["data"]:
         for p_i, para in enumerate(article["paragraphs"]):
             questions.extend(qa["question"] for qa in para["qas"])
-            sentences = [s for s in re.split(r"(?<=。)", para["context"]) if len(s.strip()) >= 8]
-            for s_i, sentence in enumerate(sentences):
-                if len(docs) >= limit:
-                    continue
-                doc_id = f"jsq{len(docs):05d}"
-                title = f"{article['title']} {p_i}-{s_i}"
-                remark = Remark(id=f"{doc_id}#1", ordinal=1, text=sentence.strip(), start=0, end=len(sentence.strip()))
-                docs.append(
-                    ParsedDocument(
-                        document=doc_id,
-                        source=str(path),
-                        sha256=doc_id,
-                        meeting=Meeting(title=title),
-                        topics=(),
-                        remarks=(remark,),
-                        text=remark.text,
-                    )
-                )
+            sentences = [s.strip() for s in re.split(r"(?<=。)", para["context"]) if len(s.strip()) >= 8]
+            title = f"{article['title']} {p_i}"
+            singles.extend((title, s) for s in sentences)
+            pairs.extend((title, a + b) for a, b in zip(sentences, sentences[1:], strict=False))
+    docs: list[ParsedDocument] = []
+    for title, text in (singles + pairs)[:limit]:
+        doc_id = f"jsq{len(docs):05d}"
+        remark = Remark(id=f"{doc_id}#1", ordinal=1, text=text, start=0, end=len(text))
+        meeting = Meeting(title=title)
+        docs.append(
+            ParsedDocument(
+                document=doc_id, source=str(path), sha256=doc_id, meeting=meeting, topics=(), remarks=(remark,), text=text
+            )
+        )
     return docs, questions
 
 
