@@ -120,9 +120,11 @@ class RagService:
             return self._retriever
 
     def load(self) -> None:
-        """Load the model and open (or create) the index: called once at API start-up."""
+        """Load the model, open (or create) the index and warm both (BM25 built, first model call made), so
+        the first searches after start-up do not queue behind that work: called once at API start-up."""
         self.store(create=True)
-        _ = self.retriever
+        self.retriever.refresh()
+        self.embedder.embed_queries(["warm-up"])
 
     @property
     def ready(self) -> bool:
