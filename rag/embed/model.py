@@ -149,6 +149,9 @@ def _load_sentence_transformer(name_or_path: str, device: str | None) -> Any:
     except ImportError as exc:  # pragma: no cover - a dependency of the project
         raise ModelError("sentence-transformers is not installed: pip install sentence-transformers") from exc
     try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # a "Loading weights" bar on every CLI call is noise
         return SentenceTransformer(name_or_path, device=device)
     except Exception as exc:
         local = Path(name_or_path).expanduser()

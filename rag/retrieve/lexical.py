@@ -98,6 +98,7 @@ class LexicalIndex:
                  k1: float = 1.2, b: float = 0.75) -> None:
         import bm25s
 
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs each index build at DEBUG to stderr
         self.tokenizer = tokenizer
         self.remark_ids = list(remark_ids)
         self.position = {rid: i for i, rid in enumerate(self.remark_ids)}
