@@ -143,19 +143,6 @@ class SearchResponse(BaseModel):
 
 
 # --- documents ---------------------------------------------------------------------------------
-class DocumentSummary(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    document: str
-    title: str | None = None
-    body: str | None = None
-    session: int | None = None
-    date: str | None = None
-    remarks: int | None = None
-    sha256: str | None = None
-    source: str | None = None
-
-
 class MeetingOut(BaseModel):
     document: str
     title: str | None = None
@@ -163,6 +150,15 @@ class MeetingOut(BaseModel):
     session: int | None = None
     date: str | None = None
     remarks: int | None = None
+
+
+class DocumentSummary(MeetingOut):
+    """A meeting as listed under /documents: its file's hash and source too, and any further store fields."""
+
+    model_config = ConfigDict(extra="allow")
+
+    sha256: str | None = None
+    source: str | None = None
 
 
 FileStatus = Literal["added", "unchanged", "replaced", "failed"]
