@@ -8,8 +8,9 @@ from typing import Any
 
 import yaml
 
+from rag.retrieve.query import MODES
+
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
-MODES = ("dense", "lexical", "hybrid")
 BASELINE = "langchain-faiss"
 
 

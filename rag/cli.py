@@ -336,14 +336,14 @@ def serve(
     run(settings.host, settings.port, settings)
 
 
-def _register_optional() -> None:
+def _register_eval() -> None:
     """`rag eval` lives with the evaluation code in eval/; its module imports its heavy parts lazily."""
     from eval.cli import register as register_eval
 
     register_eval(app)
 
 
-_register_optional()
+_register_eval()
 
 
 def main() -> None:

@@ -10,10 +10,11 @@ import hashlib
 import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.errors import InputError, NotFoundError, ParseError, RagError
+from rag.errors import ParseError, RagError
 from rag.settings import Settings, get_settings
 from rag.types import Filters, IngestReport, ParsedDocument, SearchResult
 
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES = (".pdf", ".txt", ".md", ".text")
-MODES = ("dense", "lexical", "hybrid")
 EMBED_CACHE_FILE = "embeddings.sqlite"
 
 
@@ -196,7 +196,11 @@ class RagService:
     def ingest_parsed(self, docs: Sequence[ParsedDocument], *, progress: bool = False) -> IngestReport:
         """Index already-parsed documents (eval loads BEIR corpora this way: one remark per entry)."""
         report = IngestReport()
+        store = self.store(create=True)
         for doc in _progress(docs, progress, "index"):
+            if store.document_status(doc.document, doc.sha256) == "unchanged":
+                report.unchanged.append(doc.document)
+                continue
             outcome = self._index_parsed(doc)
             getattr(report, outcome).append(doc.document)
             report.remarks += len(doc.remarks)
@@ -214,7 +218,7 @@ class RagService:
             return "unchanged"
         doc = parse_bytes(name, data)
         if doc.source != source:
-            doc = _with_source(doc, source)
+            doc = replace(doc, source=source)
         outcome = self._index_parsed(doc)
         getattr(report, outcome).append(document)
         report.remarks += len(doc.remarks)
@@ -228,8 +232,6 @@ class RagService:
         from rag.embed.cache import embed_passages_cached
 
         store = self.store(create=True)
-        if store.document_status(doc.document, doc.sha256) == "unchanged":
-            return "unchanged"
         chunks = [
             c
             for r in doc.remarks
@@ -270,15 +272,13 @@ class RagService:
     ) -> SearchResult:
         """Validate the question (InputError), retrieve, rank and return cited hits (``highlights=False``:
         skip sentence highlighting, for evaluation runs that only rank)."""
-        from rag.retrieve.query import validate_question
+        from rag.retrieve.query import validate_options, validate_question
 
+        # Checked here too, before the model and index are loaded, so bad input fails fast.
         validate_question(question, self.settings.max_question_chars)
         k = self.settings.default_k if k is None else k
-        if not 1 <= k <= self.settings.max_k:
-            raise InputError(f"k must be between 1 and {self.settings.max_k}, got {k}")
         mode = mode or self.settings.mode
-        if mode not in MODES:
-            raise InputError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+        validate_options(k, mode, self.settings.max_k)
         return self.retriever.search(
             question,
             k=k,
@@ -304,12 +304,6 @@ class RagService:
         """Manifest and counts of the index."""
         return self.store(create=False).info()
 
-    def has_document(self, document: str) -> bool:
-        try:
-            self.document(document)
-        except NotFoundError:
-            return False
-        return True
 
 
 def _one_file_per_document(files: list[Path], skipped: dict[str, str]) -> list[Path]:
@@ -334,11 +328,6 @@ def _rank(path: Path) -> int:
     order = [".txt", ".text", ".md", ".pdf"]
     return order.index(path.suffix.lower()) if path.suffix.lower() in order else len(order)
 
-
-def _with_source(doc: ParsedDocument, source: str) -> ParsedDocument:
-    from dataclasses import replace
-
-    return replace(doc, source=source)
 
 
 def _progress(items: Sequence[Any], enabled: bool, desc: str) -> Iterable[Any]:

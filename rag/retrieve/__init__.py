@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from rag.retrieve.pipeline import MODES, Retriever
-from rag.retrieve.query import Query, detect_language, era_years, fold_width, parse_query, validate_question
+from rag.retrieve.pipeline import Retriever
+from rag.retrieve.query import (
+    MODES,
+    Query,
+    detect_language,
+    era_years,
+    fold_width,
+    parse_query,
+    validate_question,
+)
 
 __all__ = [
     "MODES",

@@ -20,14 +20,13 @@ from typing import Any
 
 import numpy as np
 
-from rag.errors import InputError
 from rag.retrieve.confidence import Calibration, load_calibration
 from rag.retrieve.diversity import bigrams, collapse_near_duplicates, mmr
 from rag.retrieve.fusion import fuse, lexical_weight
 from rag.retrieve.highlight import SentenceScorer as SentenceFn
 from rag.retrieve.highlight import highlight
 from rag.retrieve.lexical import JapaneseTokenizer, LexicalIndex
-from rag.retrieve.query import Query, parse_query
+from rag.retrieve.query import Query, parse_query, validate_options
 from rag.retrieve.rerank import PairScorer, SentenceScorer, cross_encoder_scores, load_cross_encoder, to_unit
 from rag.retrieve.stages import Candidates, StoreLike, dense_remark_scores
 from rag.settings import Settings
@@ -35,7 +34,6 @@ from rag.types import Filters, Hit, SearchResult, StoredRemark
 
 logger = logging.getLogger(__name__)
 
-MODES = ("dense", "lexical", "hybrid")
 RERANK_DEPTH = 20  # candidates the cross-encoder rescores
 
 
@@ -133,10 +131,7 @@ class Retriever:
         """Ranked, cited hits; ``highlights=False`` skips the sentence highlighting (eval ranks only)."""
         t_start = time.perf_counter()
         query = parse_query(question, self.settings.max_question_chars)
-        if mode not in MODES:
-            raise InputError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
-        if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= self.settings.max_k:
-            raise InputError(f"k must be a whole number from 1 to {self.settings.max_k}, got {k!r}")
+        validate_options(k, mode, self.settings.max_k)
         timings: dict[str, float] = {}
         cands = self.candidates(query, k=k, filters=filters, mode=mode, timings=timings)
         hits, answerable = self.rank(

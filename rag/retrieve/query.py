@@ -46,6 +46,17 @@ def fold_width(text: str) -> str:
     return search_key(text)
 
 
+MODES = ("dense", "lexical", "hybrid")
+
+
+def validate_options(k: object, mode: str, max_k: int) -> None:
+    """Raise InputError unless ``k`` is a whole number in 1..max_k and ``mode`` one of MODES."""
+    if mode not in MODES:
+        raise InputError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= max_k:
+        raise InputError(f"k must be a whole number from 1 to {max_k}, got {k!r}")
+
+
 def validate_question(question: object, max_chars: int = 1000) -> str:
     """Return the stripped question; raise InputError when it is not a usable question."""
     if not isinstance(question, str):
