@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     mode: str = "hybrid"  # dense | lexical | hybrid
     rerank: bool = True
     mmr: bool = True
+    glossary: Path | None = Field(
+        default=None, description="Extra English→Japanese glossary (TSV) added to the built-in one (RAG_GLOSSARY)."
+    )
 
     # service
     host: str = "127.0.0.1"

@@ -47,11 +47,11 @@ def test_every_remark_is_covered_in_both_languages(rows: list[dict]) -> None:
         assert covered == set(range(1, 24))
 
 
-def test_split_is_about_forty_percent_dev_in_each_language(rows: list[dict]) -> None:
+def test_split_is_forty_to_fifty_percent_dev_in_each_language(rows: list[dict]) -> None:
     for lang in ("ja", "en"):
         mine = [r for r in rows if r["lang"] == lang]
         share = sum(r["split"] == "dev" for r in mine) / len(mine)
-        assert 0.35 <= share <= 0.45
+        assert 0.35 <= share <= 0.5
         for t in TYPES:
             group = [r for r in mine if r["type"] == t]
             if group:  # stratified: every (language, type) group has held-out questions
@@ -91,3 +91,20 @@ def test_seed_dataset_loads_with_its_minutes(seed_txt: Path) -> None:
     assert ds.qrels["ja-005"][f"{DOC}#4"] == 2
     other = load_dataset(str(SEED_DIR / "questions.jsonl"), minutes=[seed_txt])
     assert other.fingerprint() == ds.fingerprint()
+
+
+HOLDOUT_DIR = SEED_DIR.parent / "seed-holdout"
+
+
+def test_holdout_set_is_well_formed_and_paraphrased(seed_txt: Path) -> None:
+    rows = [json.loads(line) for line in (HOLDOUT_DIR / "questions.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len({r["qid"] for r in rows}) == len(rows) == 60
+    body = re.sub(r"\s+", "", seed_txt.read_text(encoding="utf-8"))
+    for r in rows:
+        assert r["split"] == "holdout" and r["lang"] in ("ja", "en") and r["type"] in TYPES
+        assert all(g["document"] == DOC and 1 <= g["ordinal"] <= 23 for g in r["gold"])
+        assert (r["type"] == "unanswerable") == (r["gold"] == [])
+        q = re.sub(r"\s+", "", r["question"])
+        assert not [q[i : i + 8] for i in range(len(q) - 7) if q[i : i + 8] in body], r["qid"]
+    ds = load_dataset(str(HOLDOUT_DIR))
+    assert [p.resolve() for p in ds.minutes] == [seed_txt.resolve()] and len(ds.unanswerable()) == 8

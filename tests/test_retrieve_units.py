@@ -11,7 +11,7 @@ import pytest
 from rag.errors import InputError
 from rag.retrieve.confidence import Calibration, load_calibration
 from rag.retrieve.diversity import bigrams, collapse_near_duplicates, jaccard, mmr, overlap
-from rag.retrieve.fusion import FusionParams, fuse, lexical_weight, normalize
+from rag.retrieve.fusion import FusionParams, fuse, lexical_margin, lexical_weight, normalize
 from rag.retrieve.highlight import highlight, split_sentences
 from rag.retrieve.lexical import JapaneseTokenizer, LexicalIndex
 from rag.retrieve.query import detect_language, era_years, parse_query, topic_numbers, validate_question
@@ -123,6 +123,23 @@ def test_lexical_weight_by_language() -> None:
     assert lexical_weight(p, "ja", 0.0) == 0.7
     assert lexical_weight(p, "en", 0.0) == 0.0  # no shared Latin tokens: dense only
     assert lexical_weight(p, "en", 0.5) == pytest.approx(0.2)
+    # the Japanese gate: w_lex_ja × best_share ** lex_gate (best_share = 0.5 → 0.25 at gate 2)
+    gated = FusionParams(w_lex_ja=0.4, lex_gate=2.0)
+    assert lexical_weight(gated, "ja", 1.0, 0.5) == pytest.approx(0.1)
+    assert lexical_weight(gated, "ja", 1.0, 1.0) == pytest.approx(0.4)
+    assert lexical_weight(gated, "ja", 1.0, 0.0) == 0.0
+    assert lexical_weight(p, "ja", 1.0, 0.0) == 0.7  # gate 0: no gating
+    # the English margin lift: w_lex_en × coverage × (1 + lex_margin × margin)
+    lifted = FusionParams(w_lex_en=0.3, lex_margin=4.0)
+    assert lexical_weight(lifted, "en", 0.5, margin=0.5) == pytest.approx(0.3 * 0.5 * 3.0)
+    assert lexical_weight(lifted, "en", 0.0, margin=1.0) == 0.0  # nothing in the corpus: still dense only
+
+
+def test_lexical_margin_hand_computed() -> None:
+    assert lexical_margin(np.array([1.0, 5.0, 2.0])) == pytest.approx(1 - 2 / 5)
+    assert lexical_margin(np.array([3.0])) == 1.0
+    assert lexical_margin(np.array([0.0, 0.0])) == 0.0
+    assert lexical_margin(np.array([])) == 0.0
 
 
 # --- diversity ------------------------------------------------------------------------------------

@@ -44,6 +44,7 @@ class Calibration:
     mmr_lambda: float = 0.7
     depth: int = 50  # candidates taken from each leg
     sentence_mix: float = 1.0  # rerank without a cross-encoder: dense ← mix·dense + (1 − mix)·best sentence
+    sentence_mix_en: float | None = None  # the same for English questions when it differs (None: sentence_mix)
     rerank_depth: int = 10  # top candidates the second stage rescores
     features: tuple[str, ...] = ("fused", "lex_cov", "is_top")
     weights: tuple[float, ...] = (4.0, 2.0, 0.5)
@@ -51,6 +52,9 @@ class Calibration:
     threshold: float = 0.5  # Japanese questions: answerable when the top hit's confidence ≥ threshold
     threshold_en: float = 0.0  # English questions (cross-lingual cosines overlap more: often 0, never abstain)
     source: str = "built-in"
+
+    def mix_for(self, lang: str) -> float:
+        return self.sentence_mix_en if lang == "en" and self.sentence_mix_en is not None else self.sentence_mix
 
     def threshold_for(self, lang: str) -> float:
         return self.threshold_en if lang == "en" else self.threshold
@@ -74,6 +78,7 @@ class Calibration:
             mmr_lambda=float(data.get("mmr_lambda", cls.mmr_lambda)),
             depth=int(data.get("depth", cls.depth)),
             sentence_mix=float(data.get("sentence_mix", cls.sentence_mix)),
+            sentence_mix_en=None if data.get("sentence_mix_en") is None else float(data["sentence_mix_en"]),
             rerank_depth=int(data.get("rerank_depth", cls.rerank_depth)),
             features=features,
             weights=weights,
@@ -89,12 +94,16 @@ class Calibration:
                 "w_lex_ja": self.fusion.w_lex_ja,
                 "w_lex_en": self.fusion.w_lex_en,
                 "norm": self.fusion.norm,
+                "norm_en": self.fusion.norm_en,
+                "lex_gate": self.fusion.lex_gate,
+                "lex_margin": self.fusion.lex_margin,
                 "date_bonus": self.fusion.date_bonus,
                 "topic_bonus": self.fusion.topic_bonus,
             },
             "mmr_lambda": self.mmr_lambda,
             "depth": self.depth,
             "sentence_mix": self.sentence_mix,
+            "sentence_mix_en": self.sentence_mix_en,
             "rerank_depth": self.rerank_depth,
             "confidence": {
                 "features": list(self.features),

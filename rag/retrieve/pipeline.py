@@ -22,13 +22,15 @@ import numpy as np
 
 from rag.retrieve.confidence import Calibration, load_calibration
 from rag.retrieve.diversity import bigrams, collapse_near_duplicates, mmr
-from rag.retrieve.fusion import fuse, lexical_weight
+from rag.retrieve.fusion import fuse, lexical_margin, lexical_weight
+from rag.retrieve.glossary import Glossary, is_content_word, load_glossary
 from rag.retrieve.highlight import SentenceScorer as SentenceFn
 from rag.retrieve.highlight import highlight
 from rag.retrieve.lexical import JapaneseTokenizer, LexicalIndex
 from rag.retrieve.query import Query, parse_query, validate_options
 from rag.retrieve.rerank import PairScorer, SentenceScorer, cross_encoder_scores, load_cross_encoder, to_unit
 from rag.retrieve.stages import Candidates, StoreLike, dense_remark_scores
+from rag.retrieve.topics import TopicMatcher
 from rag.settings import Settings
 from rag.types import Filters, Hit, SearchResult, StoredRemark
 
@@ -54,6 +56,7 @@ class Retriever:
         self.calibration: Calibration = load_calibration(str(getattr(embedder, "model_id", "")))
         self._model_free: Calibration = load_calibration("")  # the file's "default" entry
         self.tokenizer = JapaneseTokenizer("A")
+        self.glossary: Glossary = load_glossary([settings.glossary] if settings.glossary else [])
         self._cross_encoder: PairScorer | None = cross_encoder  # type: ignore[assignment]
         self._cross_encoder_loaded = cross_encoder is not None
         self.sentence_scorer = SentenceScorer(embedder, cache=sentence_cache)
@@ -65,6 +68,7 @@ class Retriever:
         self._doc_tokens: dict[str, frozenset[str]] = {}
         self._chunk_remark: dict[int, str] = {}
         self._remark_chunks: dict[str, list[int]] = {}
+        self._topics = TopicMatcher({}, [])
 
     # --- corpus state ----------------------------------------------------------------------
     def refresh(self) -> LexicalIndex:
@@ -80,6 +84,8 @@ class Retriever:
             texts = [r.text for r in remarks]
             lexical = LexicalIndex(self.tokenizer, ids, texts)
             self._doc_tokens = {rid: frozenset(self.tokenizer.tokenize(t)) for rid, t in zip(ids, texts, strict=True)}
+            titles = {r.topic: self.tokenizer.tokenize(r.topic) for r in remarks if r.topic}
+            self._topics = TopicMatcher(titles, self._doc_tokens.values())
             self._grams = {}
             self._chunk_remark = {}
             self._remark_chunks = self._map_chunks({r.document for r in remarks})
@@ -159,8 +165,8 @@ class Retriever:
             allowed = self.store.remark_ids_for(filters)
             chunk_ids = self.store.chunk_ids_for(filters)
         depth = max(self.calibration.depth, 4 * k)
-        tokens = lexical.query_tokens(query.undated, bridge=query.lang == "en")
-        cands = Candidates(tokens=tokens, corpus_cov=lexical.coverage(tokens))
+        tokens, coverage = self.query_tokens(lexical, query)
+        cands = Candidates(tokens=tokens, corpus_cov=coverage, topic_titles=self._topics.named(query.folded, tokens))
         if allowed is not None and not allowed:
             return cands
 
@@ -196,7 +202,33 @@ class Retriever:
         cands.lexical = np.array([lex.get(rid, 0.0) for rid in ids], dtype=np.float64)
         cands.has_dense = bool(dense)
         cands.vector = vec
+        distinct = set(tokens)
+        if distinct and ids:
+            cands.best_share = max(len(distinct & self._doc_tokens.get(rid, frozenset())) for rid in ids) / len(distinct)
         return cands
+
+    def query_tokens(self, lexical: LexicalIndex, query: Query) -> tuple[list[str], float]:
+        """The question's BM25 tokens and the share of its content words the corpus has.
+
+        English questions add the Japanese terms of their glossary phrases; a content word counts as
+        covered when it occurs in the corpus itself or inside a phrase whose terms do.
+        """
+        tokens = lexical.query_tokens(query.undated, bridge=query.lang == "en")
+        if query.lang != "en":
+            return tokens, lexical.coverage(tokens)
+        expansion = self.glossary.expand(query.undated)
+        covered: set[int] = set()
+        for m in expansion.matches:
+            translated = [t for term in m.terms for t in self.tokenizer.tokenize(term)]
+            if any(t in lexical.vocabulary for t in translated):
+                covered.update(range(m.start, m.end))
+            tokens.extend(translated)
+        content = [i for i, w in enumerate(expansion.words) if is_content_word(w)]
+        for i in content:
+            if expansion.words[i] in lexical.vocabulary:
+                covered.add(i)
+        coverage = len(covered.intersection(content)) / len(content) if content else 0.0
+        return list(dict.fromkeys(tokens)), coverage
 
     def _score_missing(self, dense: dict[str, float], missing: list[str], vec: np.ndarray) -> None:
         """Add exact dense scores for lexical candidates the dense leg did not return."""
@@ -288,11 +320,11 @@ class Retriever:
             relevance = fused.copy()
             for i, s in zip(head, ce, strict=True):
                 relevance[i] = 1.0 + float(s)
-        elif cal.sentence_mix < 1.0 and cands.vector is not None and mode != "lexical":
+        elif (mix := cal.mix_for(query.lang)) < 1.0 and cands.vector is not None and mode != "lexical":
             best = self.sentence_scorer.best(cands.vector, texts)
             mixed = cands.dense.copy()
             for i, s in zip(head, best, strict=True):
-                mixed[i] = cal.sentence_mix * cands.dense[i] + (1.0 - cal.sentence_mix) * s
+                mixed[i] = mix * cands.dense[i] + (1.0 - mix) * s
             relevance = self.fused_scores(query, dataclasses.replace(cands, dense=mixed), mode, cal)
         else:
             return fused, order
@@ -317,13 +349,21 @@ class Retriever:
         if query.years and cal.fusion.date_bonus > 0:
             years = {str(y) for y in query.years}
             bonus += [cal.fusion.date_bonus if (self._remarks[rid].date or "")[:4] in years else 0.0 for rid in cands.ids]
-        if query.topics and cal.fusion.topic_bonus > 0:
-            topics = set(query.topics)
-            bonus += [cal.fusion.topic_bonus if self._remarks[rid].topic_number in topics else 0.0 for rid in cands.ids]
+        if (query.topics or cands.topic_titles) and cal.fusion.topic_bonus > 0:
+            bonus += [cal.fusion.topic_bonus if self._named_topic(query, cands, rid) else 0.0 for rid in cands.ids]
+        norm = cal.fusion.norm_for(query.lang)
         if mode == "lexical":
-            return fuse(cands.lexical, np.zeros_like(cands.lexical), w_lex=0.0, norm=cal.fusion.norm, bonus=bonus)
-        w_lex = 0.0 if mode == "dense" else lexical_weight(cal.fusion, query.lang, cands.corpus_cov)
-        return fuse(cands.dense, cands.lexical, w_lex=w_lex, norm=cal.fusion.norm, bonus=bonus)
+            return fuse(cands.lexical, np.zeros_like(cands.lexical), w_lex=0.0, norm=norm, bonus=bonus)
+        w_lex = 0.0
+        if mode != "dense":
+            margin = lexical_margin(cands.lexical)
+            w_lex = lexical_weight(cal.fusion, query.lang, cands.corpus_cov, cands.best_share, margin)
+        return fuse(cands.dense, cands.lexical, w_lex=w_lex, norm=norm, bonus=bonus)
+
+    def _named_topic(self, query: Query, cands: Candidates, remark_id: str) -> bool:
+        """Whether the remark sits under an agenda item the question names (by number or by title)."""
+        remark = self._remarks[remark_id]
+        return remark.topic_number in query.topics or (remark.topic or "") in cands.topic_titles
 
     def features(self, query: Query, cands: Candidates, fused: np.ndarray, picked: list[int]) -> list[dict[str, float]]:
         """Confidence features of each picked candidate (names in confidence.FEATURES)."""
@@ -348,7 +388,7 @@ class Retriever:
                     "corpus_cov": cands.corpus_cov,
                     "is_en": 1.0 if query.lang == "en" else 0.0,
                     "is_top": 1.0 if pos == 0 else 0.0,
-                    "topic_hit": 1.0 if self._remarks[rid].topic_number in query.topics else 0.0,
+                    "topic_hit": 1.0 if self._named_topic(query, cands, rid) else 0.0,
                 }
             )
         return out

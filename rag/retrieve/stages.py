@@ -41,6 +41,8 @@ class Candidates:
     lexical: np.ndarray = field(default_factory=lambda: np.zeros(0))
     has_dense: bool = False
     vector: np.ndarray | None = None  # the question's dense vector (None in lexical mode)
+    best_share: float = 0.0  # the largest share of the question's distinct tokens one candidate contains
+    topic_titles: frozenset[str] = frozenset()  # agenda items the question names by title (topics.py)
 
 
 def dense_remark_scores(
