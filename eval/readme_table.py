@@ -43,7 +43,8 @@ def table(report: dict[str, Any], kind: str) -> str:
             cells += [_cell(block, m) for m in metrics]
         lines.append("| " + " | ".join(cells) + " |")
     n = report.get("dataset", {}).get("n_queries") or next(iter(report["configs"].values())).get("n_queries")
-    return f"**{kind}** ({n} questions)\n\n" + "\n".join(lines)
+    name = report.get("dataset", {}).get("name") or kind
+    return f"**{name}** ({n} questions)\n\n" + "\n".join(lines)
 
 
 def main() -> None:

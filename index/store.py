@@ -5,7 +5,9 @@ Every write (upsert or delete of a whole document) is one SQLite transaction tha
 generation moved (before each search, cheaply): it diffs the chunk ids in SQLite against the ids it holds
 and adds/removes only the difference (rebuilding when HNSW tombstones or IVF growth call for it). Chunk ids
 are AUTOINCREMENT (never reused), so a lagging ``vectors.faiss`` is merely behind, never wrong; a SIGKILL
-at any moment leaves SQLite at its last commit and the next open catches FAISS up.
+at any moment leaves SQLite at its last commit and the next open catches FAISS up. The FAISS catch-up and
+its files (load, sync, save, repair) are the ``index.vector_sync.VectorSync`` mixin; reads are
+``index.reads.StoreReads``.
 """
 
 from __future__ import annotations
@@ -34,21 +36,21 @@ from index.manifest import (
 )
 from index.reads import StoreReads
 from index.schema import check_version, connect, create_or_migrate, schema_version
-from index.vectors import VectorIndex, check_index_type, read_gen
+from index.vector_sync import FAISS_FILE, VectorSync
+from index.vector_sync import GEN_FILE as GEN_FILE  # re-exported: index.verify imports it from here
+from index.vectors import VectorIndex, check_index_type
 from rag.errors import IndexStoreError, NotFoundError
 from rag.types import Chunk, ParsedDocument
 
 log = logging.getLogger(__name__)
 
 DB_FILE = "index.db"
-FAISS_FILE = "vectors.faiss"
-GEN_FILE = "vectors.gen"
 LOCK_FILE = "write.lock"
 _NO_IDS = np.empty(0, dtype=np.int64)
 EXACT_SUBSET = 4096  # restricted searches over at most this many chunks (or 5 %) are exact
 
 
-class IndexStore(StoreReads):
+class IndexStore(StoreReads, VectorSync):
     def __init__(
         self,
         path: Path,
@@ -125,98 +127,7 @@ class IndexStore(StoreReads):
             write_manifest_file(self.path, manifest)
         return manifest
 
-    def _open_vectors(self) -> None:
-        """Load ``vectors.faiss`` when it belongs to this database, then catch it up with SQLite."""
-        faiss_path, gen = self.path / FAISS_FILE, read_gen(self.path / GEN_FILE)
-        sqlite_gen = self.generation
-        usable = (
-            gen is not None
-            and faiss_path.exists()
-            and gen.get("uid") == self.uid
-            and gen["generation"] <= sqlite_gen
-            and gen.get("index_type") == self.index_type
-        )
-        if usable and gen is not None:
-            try:
-                self._vec = VectorIndex.load(faiss_path, self.dim, self.index_type)
-                self._vec_gen = self._saved_gen = int(gen["generation"])
-            except IndexStoreError as exc:
-                log.warning("%s; rebuilding the vectors from the database", exc)
-                self._vec = None
-        self._sync()
-        if self.read_only:
-            return
-        stale_manifest = read_manifest_file(self.path) != load_manifest(self._conn)
-        if self._saved_gen != self._vec_gen or stale_manifest:
-            try:  # repair the derived files now, unless another process is writing (it will save them)
-                with self._write_lock.hold(timeout_s=0.0):
-                    self._repair_files()
-            except IndexStoreError as exc:
-                log.info("derived index files not repaired on open: %s", exc)
-
-    def _repair_files(self) -> None:
-        self._cleanup_temp_files()
-        if self._saved_gen != self.generation:
-            self._save()
-        manifest = load_manifest(self._conn)
-        if manifest is not None and read_manifest_file(self.path) != manifest:
-            write_manifest_file(self.path, manifest)
-
-    def _cleanup_temp_files(self) -> None:
-        for pattern in (f"{FAISS_FILE}.*.tmp", f"{GEN_FILE}.*.tmp", "manifest.json.*.tmp"):
-            for leftover in self.path.glob(pattern):
-                leftover.unlink(missing_ok=True)
-
-    # --- generation and FAISS sync ---------------------------------------------------------
-    @property
-    def generation(self) -> int:
-        with self._lock:
-            row = self._conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
-        return int(row[0]) if row else 0
-
-    def _sync(self) -> None:
-        """Bring the in-memory FAISS index to SQLite's generation (one consistent read snapshot)."""
-        conn = self._conn
-        conn.execute("BEGIN")
-        try:
-            gen = int(conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0])
-            if self._vec is not None and gen == self._vec_gen:
-                return
-            ids = np.array(
-                [r[0] for r in conn.execute("SELECT chunk_id FROM chunks ORDER BY chunk_id")], np.int64
-            )
-            vec = self._vec
-            if vec is not None:
-                vec.remove(np.setdiff1d(vec.live, ids, assume_unique=True))
-                if vec.needs_rebuild(len(ids)):
-                    vec = None
-                else:
-                    to_add = np.setdiff1d(ids, vec.present, assume_unique=True)
-                    vec.add(*self._fetch_vectors(to_add))
-            if vec is None:
-                vec = VectorIndex(self.dim, self.index_type)
-                vec.build(*self._fetch_vectors(ids))
-            self._vec, self._vec_gen = vec, gen
-        finally:
-            conn.execute("COMMIT")
-
-    def _fetch_vectors(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return queries.fetch_vectors(self._conn, ids, self.dim)
-
-    def _save(self) -> None:
-        """Write the FAISS files (call holding the write lock, so SQLite cannot move meanwhile)."""
-        self._sync()
-        if self._vec is None:
-            return
-        self._vec.save(self.path / FAISS_FILE, self.path / GEN_FILE, self._vec_gen, uid=self.uid)
-        self._saved_gen = self._vec_gen
-        self._last_save = time.monotonic()
-
-    def _maybe_save(self) -> None:
-        due = time.monotonic() - self._last_save >= self.save_interval_s
-        if self._saved_gen != self._vec_gen and (due or self._saved_gen < 0):
-            self._save()
-
+    # --- saving (the FAISS sync and file handling live in index.vector_sync) -----------------
     def flush(self) -> None:
         """Write ``vectors.faiss`` now if it lags (writes save at most every ``save_interval_s``)."""
         self._require_writable()

@@ -99,6 +99,8 @@ def test_glossary_lets_an_english_question_find_the_japanese_remark(retriever: R
     # the hashing embedder cannot cross languages: only the glossary's tokens can find B#2
     result = retriever.search("Is venture capital money stuck at the early stage?", k=3, mode="lexical")
     assert result.hits[0].remark_id == "B#2"
+    # the glossary's Japanese terms also pick the highlighted words
+    assert any("ベンチャー" in h.text for h in result.hits[0].highlights)
 
 
 def test_japanese_questions_are_not_expanded(retriever: Retriever) -> None:

@@ -285,7 +285,9 @@ class Retriever:
             picked = order[:k]
 
         features = self.features(query, cands, relevance, picked)
-        tokens = cands.tokens if query.lang == "ja" else [t for t in cands.tokens if t.isascii() and len(t) > 1]
+        # English questions highlight with their Latin words and the Japanese terms the glossary and the
+        # loanword bridge gave them (理研 for RIKEN); one-letter Latin tokens match too much.
+        tokens = cands.tokens if query.lang == "ja" else [t for t in cands.tokens if not t.isascii() or len(t) > 1]
         # lexical mode has no cosine features: use the model-independent confidence
         conf_model = self._model_free if mode == "lexical" else cal
         hits: list[Hit] = []
