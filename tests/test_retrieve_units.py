@@ -157,6 +157,9 @@ def test_near_duplicates_collapse() -> None:
     # 2 is 0 with a full stop; 3 is contained in 0 (overlap coefficient 1)
     assert collapse_near_duplicates([0, 1, 2, 3], grams) == [0, 1]
     assert collapse_near_duplicates([1, 2, 0], grams) == [1, 2]
+    # keep=2: checking stops once two are kept; the rest follows unchecked
+    assert collapse_near_duplicates([0, 2, 1, 3], grams, keep=2) == [0, 1, 3]
+    assert collapse_near_duplicates([0, 1, 2, 3], grams, keep=1) == [0, 1, 2, 3]
 
 
 def test_mmr_prefers_novel_text() -> None:

@@ -36,11 +36,17 @@ def overlap(a: frozenset[str], b: frozenset[str]) -> float:
 
 
 def collapse_near_duplicates(
-    order: Sequence[int], grams: Sequence[frozenset[str]], threshold: float = 0.9
+    order: Sequence[int], grams: Sequence[frozenset[str]], threshold: float = 0.9, keep: int | None = None
 ) -> list[int]:
-    """Keep candidates in `order`, dropping any whose bigrams overlap an already-kept one ≥ threshold."""
+    """Keep candidates in `order`, dropping any whose bigrams overlap an already-kept one ≥ threshold.
+
+    With `keep`, stop checking once that many are kept and append the rest of `order` as it is: the
+    caller shows `keep` hits, so the cost is about len(scanned) × keep overlaps, not len(order)².
+    """
     kept: list[int] = []
-    for i in order:
+    for pos, i in enumerate(order):
+        if keep is not None and len(kept) >= keep:
+            return kept + list(order[pos:])
         if all(overlap(grams[i], grams[j]) < threshold for j in kept):
             kept.append(i)
     return kept

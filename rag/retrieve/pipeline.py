@@ -274,11 +274,10 @@ class Retriever:
         timings["rerank"] = (t2 - t1) * 1000
 
         grams = [self._grams_of(rid) for rid in cands.ids]
-        # Pairwise bigram overlap is quadratic: de-duplicate the head that readers see (the top 20 at most);
-        # beyond it (k > 20, e.g. evaluation at k=100) the tail keeps its order unchecked.
-        window = max(3 * min(k, 20), cal.rerank_depth)
-        order = collapse_near_duplicates(order[:window], grams) + order[window:]
-        if use_mmr and cal.mmr_lambda < 1.0:
+        diversify = use_mmr and cal.mmr_lambda < 1.0
+        # De-duplicate until the hits shown (or MMR's pool of 3k) are distinct; the tail after them stays as is.
+        order = collapse_near_duplicates(order, grams, keep=3 * k if diversify else k)
+        if diversify:
             unit = to_unit(np.asarray(relevance, dtype=np.float64))
             picked = mmr(order[: 3 * k], unit.tolist(), grams, k, cal.mmr_lambda)
         else:
