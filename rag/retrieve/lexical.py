@@ -13,7 +13,7 @@ import threading
 import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -35,6 +35,19 @@ _STOP_WORDS = {
 _CJK_GAP_RE = re.compile(r"(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])")
 _SPLIT_MODES = {"A", "B", "C"}
 _KATAKANA_RE = re.compile(r"[\u30a0-\u30ff]{2,}")
+
+
+def fold(text: str) -> str:
+    """NFKC width folding, with the spaces PDF extraction leaves between CJK characters removed."""
+    return _CJK_GAP_RE.sub("", unicodedata.normalize("NFKC", text))
+
+
+class Tokenizer(Protocol):
+    """What `LexicalIndex` needs from a tokenizer (`JapaneseTokenizer`, or another one to compare)."""
+
+    def tokenize(self, text: str, *, bridge: bool = False) -> list[str]: ...
+
+    def tokenize_many(self, texts: Sequence[str]) -> list[list[str]]: ...
 
 
 class JapaneseTokenizer:
@@ -59,7 +72,7 @@ class JapaneseTokenizer:
         return tok
 
     def _tokenize_uncached(self, text: str, bridge: bool) -> tuple[str, ...]:
-        folded = _CJK_GAP_RE.sub("", unicodedata.normalize("NFKC", text))
+        folded = fold(text)
         out: list[str] = []
         # Sudachi refuses inputs over ~49,000 bytes: tokenize long texts in pieces.
         for start in range(0, len(folded), 8000):
@@ -94,7 +107,7 @@ class JapaneseTokenizer:
 class LexicalIndex:
     """BM25 over a fixed list of remark texts; scores every remark for a question."""
 
-    def __init__(self, tokenizer: JapaneseTokenizer, remark_ids: Sequence[str], texts: Sequence[str],
+    def __init__(self, tokenizer: Tokenizer, remark_ids: Sequence[str], texts: Sequence[str],
                  k1: float = 1.2, b: float = 0.75) -> None:
         import bm25s
 
