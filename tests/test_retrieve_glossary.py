@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -47,8 +48,8 @@ def test_longest_phrase_wins_and_words_are_used_once(tmp_path: Path) -> None:
         ("fund", ("資金", "基金")),
         ("security", ("安全",)),
     ]
-    assert e.terms == ["経済安全保障", "資金", "基金", "安全"]
-    assert e.covered() == {3, 4, 5, 7}  # words: who would manage economic security fund and security
+    # words: who would manage economic security fund and security
+    assert [(m.start, m.end) for m in e.matches] == [(3, 5), (5, 6), (7, 8)]
 
 
 def test_later_files_add_terms(tmp_path: Path) -> None:
@@ -134,15 +135,28 @@ def test_topic_named_by_its_title(tokenizer: JapaneseTokenizer) -> None:
     assert TopicMatcher({}, []).named(q, tokenizer.tokenize(q)) == frozenset()
 
 
-def test_named_title_lifts_its_remarks(retriever: Retriever) -> None:
-    # FakeStore's topic titles are 論点1 / 論点2; "論点2" is both the cue and the whole title
+def test_topic_named_by_number_lifts_its_remarks(retriever: Retriever) -> None:
     lexical = retriever.refresh()
-    query = parse_query("論点2の意見")
-    cands = retriever.candidates(query, k=4, filters=None, mode="hybrid", timings={})
-    assert cands.topic_titles == frozenset({"論点2"}) or query.topics == (2,)
+    assert parse_query("論点2の意見").topics == (2,)
     hits = retriever.search("論点2の意見", k=4).hits
     assert {h.citation.topic for h in hits[:3]} == {"論点2"}
     assert lexical is retriever.refresh()
+
+
+def test_named_title_lifts_its_remarks(retriever: Retriever) -> None:
+    # FakeStore's topic titles are 論点1 / 論点2; the question names neither by number, so only a title
+    # the matcher found (set here by hand) can lift the remarks under it
+    retriever.refresh()
+    query = parse_query("研究者の仕組みは？")
+    assert query.topics == ()
+    cands = retriever.candidates(query, k=4, filters=None, mode="hybrid", timings={})
+    cal = Calibration(fusion=FusionParams(topic_bonus=0.5))
+    plain = retriever.fused_scores(query, cands, "hybrid", cal)
+    named = dataclasses.replace(cands, topic_titles=frozenset({"論点2"}))
+    lifted = retriever.fused_scores(query, named, "hybrid", cal)
+    under = [retriever._remarks[rid].topic == "論点2" for rid in cands.ids]
+    np.testing.assert_allclose(lifted - plain, [0.5 if u else 0.0 for u in under])
+    assert any(under) and not all(under)
 
 
 # --- per-language parameters ----------------------------------------------------------------------

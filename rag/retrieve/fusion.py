@@ -36,7 +36,7 @@ class FusionParams:
     lex_gate: float = 0.0  # Japanese: w_lex_ja × (best candidate's share of the question's words) ** lex_gate
     lex_margin: float = 0.0  # English: w_lex_en × coverage × (1 + lex_margin × (1 − second / best BM25 score))
     date_bonus: float = 0.05  # added to remarks of a meeting held in a year the question names
-    topic_bonus: float = 0.3  # added to remarks under an agenda item the question names by number
+    topic_bonus: float = 0.3  # added to remarks under an agenda item the question names (by number or title)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> FusionParams:

@@ -76,14 +76,6 @@ class Expansion:
     words: tuple[str, ...]
     matches: tuple[Match, ...]
 
-    @property
-    def terms(self) -> list[str]:
-        return list(dict.fromkeys(t for m in self.matches for t in m.terms))
-
-    def covered(self) -> set[int]:
-        """Word positions inside a match."""
-        return {i for m in self.matches for i in range(m.start, m.end)}
-
 
 class Glossary:
     """Phrase → Japanese terms, matched longest first."""

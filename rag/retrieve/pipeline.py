@@ -203,9 +203,12 @@ class Retriever:
         cands.has_dense = bool(dense)
         cands.vector = vec
         distinct = set(tokens)
-        if distinct and ids:
-            cands.best_share = max(len(distinct & self._doc_tokens.get(rid, frozenset())) for rid in ids) / len(distinct)
+        cands.best_share = max((self._token_share(distinct, rid) for rid in ids), default=0.0)
         return cands
+
+    def _token_share(self, distinct: set[str], remark_id: str) -> float:
+        """Share of the question's distinct tokens the remark contains (0 for a question without tokens)."""
+        return len(distinct & self._doc_tokens.get(remark_id, frozenset())) / len(distinct) if distinct else 0.0
 
     def query_tokens(self, lexical: LexicalIndex, query: Query) -> tuple[list[str], float]:
         """The question's BM25 tokens and the share of its content words the corpus has.
@@ -376,8 +379,6 @@ class Retriever:
         out: list[dict[str, float]] = []
         for pos, i in enumerate(picked):
             rid = cands.ids[i]
-            doc = self._doc_tokens.get(rid, frozenset())
-            lex_cov = len(distinct & doc) / len(distinct) if distinct else 0.0
             d = float(dense[i]) if cands.has_dense else 0.0
             out.append(
                 {
@@ -385,7 +386,7 @@ class Retriever:
                     "dense_gap": d - median if cands.has_dense else 0.0,
                     "dense_margin": max(0.0, d - second) if pos == 0 and cands.has_dense else 0.0,
                     "fused": float(fused[i]),
-                    "lex_cov": lex_cov,
+                    "lex_cov": self._token_share(distinct, rid),
                     "corpus_cov": cands.corpus_cov,
                     "is_en": 1.0 if query.lang == "en" else 0.0,
                     "is_top": 1.0 if pos == 0 else 0.0,
