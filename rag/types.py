@@ -26,6 +26,8 @@ class Meeting:
     end_time: str | None = None
     place: str | None = None
     attendees: tuple[Attendee, ...] = ()
+    absentees: tuple[Attendee, ...] = ()  # 欠席者
+    agenda: tuple[str, ...] = ()  # 議事次第 / 議題 items
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,10 @@ class Remark:
     pages: tuple[int, ...] = ()  # 1-based pages the remark spans
     start: int = 0  # character offsets into ParsedDocument.text
     end: int = 0
+    directions: tuple[str, ...] = ()  # stage directions taken out of the text: 拍手, 「異議なし」と呼ぶ者あり …
+    speaker_group: str | None = None  # 会派 (the Diet's speakerGroup)
+    position: str | None = None  # the Diet's speakerPosition, e.g. 内閣総理大臣
+    url: str | None = None  # the Diet's speechURL
 
 
 @dataclass(frozen=True)
@@ -58,7 +64,9 @@ class ParsedDocument:
     topics: tuple[Topic, ...]
     remarks: tuple[Remark, ...]
     text: str  # cleaned document text that Remark.start/end point into
-    format: str = "text"  # "text" or "pdf"
+    format: str = "text"  # "text", "pdf", "kokkai", "docx" or "html"
+    ocr_pages: tuple[int, ...] = ()  # 1-based pages whose text came from OCR
+    empty_pages: tuple[int, ...] = ()  # 1-based pages that gave no text
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,9 @@ class Citation:
     topic: str | None
     speaker: str | None
     pages: tuple[int, ...]
+    speaker_group: str | None = None  # 会派
+    url: str | None = None  # e.g. the Diet's speechURL
+    role: str | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +107,7 @@ class Filters:
     topic: str | None = None  # substring of the topic title, or its number as text
     speaker: str | None = None  # substring of the speaker name or role
     document: str | None = None  # exact document id
+    speaker_group: str | None = None  # substring of the 会派 (speaker_group)
 
 
 @dataclass(frozen=True)
@@ -145,6 +157,10 @@ class StoredRemark:
     body: str | None
     session: int | None
     date: str | None
+    speaker_group: str | None = None
+    position: str | None = None
+    url: str | None = None
+    directions: tuple[str, ...] = ()
 
     def citation(self) -> Citation:
         return Citation(
@@ -155,6 +171,9 @@ class StoredRemark:
             topic=self.topic,
             speaker=self.speaker,
             pages=self.pages,
+            speaker_group=self.speaker_group,
+            url=self.url,
+            role=self.role,
         )
 
 

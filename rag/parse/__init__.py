@@ -24,6 +24,7 @@ from rag.parse.decode import decode_text
 from rag.parse.header import is_body_start, is_key_line, parse_header
 from rag.parse.pdf import extract_pages
 from rag.parse.remarks import BULLETS, parse_body
+from rag.parse.speakers import roster_of
 from rag.types import ParsedDocument, Remark, Topic
 
 __all__ = ["era", "parse_bytes", "parse_file", "parse_text", "to_json"]
@@ -37,6 +38,16 @@ def _split_title(lines: list[Line]) -> tuple[str, int]:
     if not lines or lines[0].text.startswith(BULLETS) or is_key_line(lines[0].text):
         return "", 0
     first = lines[0].text
+    if not any(w in first for w in _TITLE_WORDS):  # a cover page: 「第25回」「消費者教育推進会議」「議事録」
+        for n in (3, 4):
+            head = [ln.text for ln in lines[:n]]
+            if (
+                len(lines) >= n
+                and any(w in head[-1] for w in _TITLE_WORDS)
+                and all(len(t) <= 30 and not is_key_line(t) and not t.startswith(BULLETS) for t in head)
+                and not any(w in t for t in head[:-1] for w in _TITLE_WORDS)
+            ):
+                return join_lines(head), n
     if len(lines) > 1 and not any(w in first for w in _TITLE_WORDS):
         second = lines[1].text
         if any(w in second for w in _TITLE_WORDS) and len(second) <= 30 and not is_key_line(second):
@@ -83,9 +94,13 @@ def parse_text(
         raise ParseError(f"{name}: the document is empty (no text)")
     title, used = _split_title(lines)
     start = _body_start(lines, used)
-    header_lines = [ln.text for ln in lines[used:start]]
+    first_marker = next(
+        (i for i in range(used, len(lines)) if lines[i].text.startswith(BULLETS) and not is_key_line(lines[i].text)),
+        start,
+    )
+    header_lines = [ln.text for ln in lines[used : max(start, first_marker)]]
     meeting = parse_header(title, header_lines, fallback_title=document)
-    body = parse_body(lines[start:])
+    body = parse_body(lines[start:], roster=roster_of(meeting))
     remark_blocks = [b for b in body.blocks if b.is_remark and b.text]
     if not remark_blocks:
         raise ParseError(f"{name}: not meeting minutes (no remarks marked with ○ found)")
@@ -122,6 +137,7 @@ def parse_text(
                     pages=tuple(sorted(block.pages)),
                     start=begin,
                     end=begin + len(block.text),
+                    directions=tuple(block.directions),
                 )
             )
     topics = tuple(Topic(number=n, title=t, kind=k) for n, t, k in body.topics)

@@ -13,13 +13,15 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from rag.parse.attendees import grouped_attendees, looks_grouped
 from rag.parse.era import find_times, parse_number, to_iso_date
+from rag.parse.speakers import BARE_ROLES
 from rag.types import Attendee, Meeting
 
 _NUM = r"(?:[0-9０-９]+|[一二三四五六七八九十]+)"
 KEY_RE = re.compile(
-    rf"^(?:{_NUM}|[○◯■□●・])?[\s.．、]*"
-    r"(?P<key>開催日時|日\s*時|日\s*程|開催場所|場\s*所|出\s*席\s*者|出席委員|出席議員|構成員|委員名簿|"
+    rf"^(?:{_NUM}|[○◯〇■□●・])?[\s.．、]*"
+    r"(?P<key>議\s*事\s*次\s*第|欠\s*席\s*者|欠席委員|開催日時|日\s*時|日\s*程|開催場所|場\s*所|出\s*席\s*者|出席委員|出席議員|構成員|委員名簿|"
     r"議\s*題|議事次第|配布資料|議事概要|議事要旨|議事の概要|議事経過|議事内容|審議経過|議\s*事|概\s*要)"
     r"(?:\s*[:：]\s*|\s+|$)(?P<value>.*)$"
 )
@@ -35,7 +37,12 @@ _KEY_NAMES = {
     "出席議員": "attendees",
     "構成員": "attendees",
     "委員名簿": "attendees",
+    "欠席者": "absentees",
+    "欠席委員": "absentees",
+    "議事次第": "agenda",
+    "議題": "agenda",
 }
+_AGENDA_END = re.compile(r"^(?:[【\[（(]?\s*(?:配付資料|配布資料|参考資料|資料)|午前|午後|[0-9０-９]{1,2}\s*[:：時])")
 _SESSION_RE = re.compile(rf"第\s*(?P<n>{_NUM})\s*回")
 _TITLE_SUFFIX_RE = re.compile(r"[\s　]*(?:議事要旨|議事録|議事概要|会議録|議事次第|要旨)[\s　]*$")
 _SESSION_PART_RE = re.compile(rf"[\s　]*[（(]?\s*第\s*{_NUM}\s*回\s*[）)]?[\s　]*")
@@ -66,7 +73,7 @@ def _key_of(line: str) -> tuple[str, str] | None:
         return None
     key = re.sub(r"\s", "", m["key"])
     value = m["value"].strip()
-    if line[:1] in "○◯" and not value and key not in BODY_KEYS:
+    if line[:1] in "○◯〇" and not value and key not in BODY_KEYS:
         return None  # 「○委員」: a speaker, not a header item
     return key, value
 
@@ -139,6 +146,8 @@ def parse_attendee(line: str) -> Attendee | None:
 def _split_affiliation(tokens: list[str]) -> tuple[str | None, str | None]:
     if not tokens:
         return None, None
+    if len(tokens) == 1 and tokens[0] in BARE_ROLES:
+        return None, tokens[0]
     for index in range(1, len(tokens)):
         if _is_title_token(tokens[index]):
             return " ".join(tokens[:index]), " ".join(tokens[index:])
@@ -153,6 +162,12 @@ def _split_affiliation(tokens: list[str]) -> tuple[str | None, str | None]:
 
 
 def _parse_attendee_values(values: list[str]) -> list[Attendee]:
+    if looks_grouped(values):
+        return grouped_attendees(values, _plain_attendees)
+    return _plain_attendees(values)
+
+
+def _plain_attendees(values: list[str]) -> list[Attendee]:
     attendees: list[Attendee] = []
     for value in values:
         if "、" in value and not re.search(r"\s{2,}|\u3000", value):
@@ -177,6 +192,8 @@ def parse_header(title: str, lines: list[str], fallback_title: str) -> Meeting:
     current: str | None = None
     for line in lines:
         found = _key_of(line)
+        if found is not None and current == "agenda" and found[0] in BODY_KEYS and line[:1] not in "○◯〇●■□":
+            found = None  # 「２．議事」 inside the 議事次第 is an agenda item
         if found is not None:
             key, value = found
             current = _KEY_NAMES.get(key, f"other:{key}")
@@ -200,7 +217,19 @@ def parse_header(title: str, lines: list[str], fallback_title: str) -> Meeting:
         end_time=times[1] if len(times) > 1 else None,
         place=" ".join(place_lines).strip() or None,
         attendees=tuple(_parse_attendee_values(fields.get("attendees", []))),
+        absentees=tuple(_parse_attendee_values(fields.get("absentees", []))),
+        agenda=_agenda(fields.get("agenda", [])),
     )
+
+
+def _agenda(values: list[str]) -> tuple[str, ...]:
+    """Agenda items of the 議事次第 / 議題 lines, up to the list of handouts (配付資料) or the opening time."""
+    items: list[str] = []
+    for value in values:
+        if _AGENDA_END.match(value.strip()):
+            break
+        items.append(value.strip(" \u3000"))
+    return tuple(i for i in items if i)
 
 
 def _without_dates(text: str) -> str:

@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 
 from rag.parse.clean import Line, join_lines
 from rag.parse.era import parse_number
+from rag.parse.noise import is_direction_line, is_separator, split_directions
+from rag.parse.speakers import MARKERS, WEAK_MARKERS, Roster, resolve_label, split_label
 
 _CIRCLED = {chr(0x2460 + i): i + 1 for i in range(20)}
-BULLETS = ("○", "◯")
+BULLETS = MARKERS
 _ISSUE_RE = re.compile(
     r"^《\s*(?P<label>論点|議題|テーマ|課題)?\s*(?P<num>[①-⑳]|[0-9０-９]+|[一二三四五六七八九十]+)?"
     r"\s*[:：.．、]?\s*(?P<title>.*?)\s*》$"
@@ -31,25 +33,12 @@ _SECTION_RE = re.compile(
     r"^[（(]\s*(?P<num>[0-9０-９]+|[一二三四五六七八九十]+)\s*[）)]\s*(?P<title>\S.{0,38})$"
 )
 _BRACKET_RE = re.compile(r"^【(?P<title>[^】]{1,40})】(?P<rest>.{0,30})$")
-_END_RE = re.compile(r"^以\s*上$")
+_END_RE = re.compile(
+    r"^(?:以\s*上|[（(]?(?:午前|午後)?\s*[0-9０-９一二三四五六七八九十]{1,3}\s*時\s*[0-9０-９一二三四五六七八九十]{0,3}\s*分?"
+    r"\s*(?:閉会|散会|休憩|終了|閉議)[）)]?)$"
+)
 _SEPARATOR_RE = re.compile(r"^[―─━\-－＿_=＝*＊・…]{3,}$")
 _NOTE_RE = re.compile(r"^(?:※|[（(](?:文責|速報|未定稿|敬称略))")
-_ROLE_WORDS = (  # a name may precede these: 青木委員, 山田座長
-    "副委員長|委員長|副議長|議長|座長代理|副座長|座長|副会長|会長|分科会長|部会長|主査|委員|議員|構成員|"
-    "参考人|政府参考人|説明員|オブザーバー|司会|理事|幹事"
-)
-# offices: what precedes them names the office, not the person (防災課長, 総務大臣), so the label is the role
-_OFFICE_RE = re.compile(
-    r"^[^\s、。,（）()]{0,12}(?:事務局長|事務局|局長|次長|部長|課長|室長|所長|審議官|参事官|大臣|政務官)$"
-)
-_ROLE_ONLY_RE = re.compile(rf"^(?:{_ROLE_WORDS})$")
-_NAME_ROLE_RE = re.compile(rf"^(?P<name>[^\s、。,（）()]{{1,10}}?)(?P<role>{_ROLE_WORDS})$")
-_ROLE_PAREN_RE = re.compile(
-    r"^(?P<role>[^（(\s]{1,20})[（(](?P<name>[^）)]{1,20}?)(?:君|くん|さん|氏)?[）)]$"
-)
-_KUN_RE = re.compile(r"^(?P<name>[^\s、。,（）()]{1,10})(?:君|氏)$")
-
-
 @dataclass
 class Block:
     """One line of ParsedDocument.text: `prefix` + `text`; remarks carry their own fields."""
@@ -63,6 +52,7 @@ class Block:
     topic: str | None = None
     topic_number: int | None = None
     parts: list[str] = field(default_factory=list)
+    directions: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -77,35 +67,67 @@ def _topic_number(num: str | None) -> int | None:
     return _CIRCLED.get(num) or parse_number(num)
 
 
-def parse_speaker(label: str) -> tuple[str | None, str | None] | None:
+def parse_speaker(label: str, roster: Roster | None = None) -> tuple[str | None, str | None] | None:
     """(speaker, role) for a speaker label such as 青木委員 / 議長（大島理森君） / 事務局; None if not a label."""
-    if _ROLE_ONLY_RE.match(label):
-        return None, label
-    m = _ROLE_PAREN_RE.match(label)
-    if m:
-        return m["name"], m["role"]
-    if _OFFICE_RE.match(label):
-        return None, label
-    m = _NAME_ROLE_RE.match(label)
-    if m:
-        return m["name"], m["role"]
-    m = _KUN_RE.match(label)
-    if m:
-        return m["name"], None
-    return None
+    return resolve_label(label, roster)
 
 
-def _split_bullet(text: str) -> tuple[str, str | None, str | None, str]:
-    """(prefix, speaker, role, remark text) of a ○ line."""
-    bullet, rest = text[0], text[1:]
-    if rest[:1] in (" ", "\u3000") or not rest:
-        return bullet + " ", None, None, rest.strip(" \u3000")
-    m = re.match(r"^(?P<label>\S{1,30}?)(?:[\s\u3000]+|$)(?P<rest>.*)$", rest)
-    if m:
-        found = parse_speaker(m["label"])
+@dataclass
+class _Labels:
+    """What the document tells about its labels: the roster, labels seen, and whether it is speaker style."""
+
+    roster: Roster | None = None
+    known: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    speaker_style: bool = False
+
+
+def _scan_labels(lines: list[Line], roster: Roster | None) -> _Labels:
+    labels = _Labels(roster=roster)
+    marked = resolved = 0
+    for line in lines:
+        text = line.text
+        if not text.startswith(BULLETS):
+            continue
+        marked += 1
+        split = split_label(text[1:])
+        if split is None:
+            continue
+        found = resolve_label(split[0], roster)
         if found is not None:
-            return f"{bullet}{m['label']}\u3000", found[0], found[1], m["rest"].strip(" \u3000")
+            resolved += 1
+            labels.known.setdefault(split[0], found)
+    labels.speaker_style = marked > 0 and resolved * 2 >= marked and resolved >= 2
+    return labels
+
+
+def _split_bullet(text: str, labels: _Labels | None = None) -> tuple[str, str | None, str | None, str] | None:
+    """(prefix, speaker, role, remark text) of a marker line; None for a weak marker (◎/●) without a label."""
+    labels = labels or _Labels()
+    bullet, rest = text[0], text[1:]
+    weak = bullet in WEAK_MARKERS
+    split = split_label(rest)
+    if split is not None:
+        label, sep, body = split
+        found = resolve_label(label, labels.roster)
+        if found is None and labels.speaker_style:
+            glued = _known_prefix(rest, labels)
+            if glued is not None:
+                label, body, found = glued
+            elif sep and len(label) <= 20 and not weak:
+                found = (None, label)  # unresolved label in a speaker-style document: keep it whole as the role
+        if found is not None:
+            return f"{bullet}{label}\u3000", found[0], found[1], body.strip(" \u3000")
+    if weak:
+        return None
     return bullet + " ", None, None, rest.strip(" \u3000")
+
+
+def _known_prefix(rest: str, labels: _Labels) -> tuple[str, str, tuple[str | None, str | None]] | None:
+    """A label seen elsewhere in the document glued to its text (no space after it)."""
+    for label in sorted(labels.known, key=len, reverse=True):
+        if len(label) >= 2 and rest.startswith(label) and len(rest) > len(label):
+            return label, rest[len(label) :], labels.known[label]
+    return None
 
 
 def _heading(lines: list[Line], index: int) -> tuple[int, tuple[int | None, str, str]] | None:
@@ -131,7 +153,8 @@ def _heading(lines: list[Line], index: int) -> tuple[int, tuple[int | None, str,
     return None
 
 
-def parse_body(lines: list[Line]) -> Body:
+def parse_body(lines: list[Line], roster: Roster | None = None) -> Body:
+    labels = _scan_labels(lines, roster)
     blocks: list[Block] = []
     topics: list[tuple[int | None, str, str]] = []
     issue: tuple[int | None, str] | None = None
@@ -156,8 +179,9 @@ def parse_body(lines: list[Line]) -> Body:
             open_block = None
             index += used
             continue
-        if text.startswith(BULLETS):
-            prefix, speaker, role, body = _split_bullet(text)
+        split = _split_bullet(text, labels) if text.startswith(BULLETS + WEAK_MARKERS) else None
+        if split is not None:
+            prefix, speaker, role, body = split
             current = issue or section
             open_block = Block(
                 text="",
@@ -171,7 +195,10 @@ def parse_body(lines: list[Line]) -> Body:
                 parts=[body] if body else [],
             )
             blocks.append(open_block)
-        elif _END_RE.match(text) or _SEPARATOR_RE.match(text) or _NOTE_RE.match(text):
+        elif open_block is not None and is_direction_line(text):
+            open_block.directions.extend(split_directions(text)[1])
+            open_block.pages.add(line.page)
+        elif _END_RE.match(text) or _SEPARATOR_RE.match(text) or is_separator(text) or _NOTE_RE.match(text):
             blocks.append(Block(text=text, pages={line.page}))
             open_block = None
         elif open_block is not None:
@@ -185,7 +212,9 @@ def parse_body(lines: list[Line]) -> Body:
         index += 1
     for block in blocks:
         if block.is_remark:
-            block.text = _join_parts(block.parts)
+            text, directions = split_directions(_join_parts(block.parts))
+            block.text = text
+            block.directions = [*directions, *block.directions] if directions else block.directions
     return Body(blocks=blocks, topics=topics)
 
 
