@@ -9,6 +9,7 @@ TOOLS = Path(__file__).resolve().parents[1] / "tools"
 if str(TOOLS) not in sys.path:
     sys.path.insert(0, str(TOOLS))
 
+import make_invented_minutes as invented  # noqa: E402
 import make_parse_fixtures  # noqa: E402
 
-__all__ = ["make_parse_fixtures"]
+__all__ = ["invented", "make_parse_fixtures"]

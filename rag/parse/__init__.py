@@ -182,6 +182,8 @@ def to_json(doc: ParsedDocument) -> dict[str, Any]:
     """JSON-ready dict of a parsed document (tuples become lists)."""
     meeting = dataclasses.asdict(doc.meeting)
     meeting["attendees"] = [dataclasses.asdict(a) for a in doc.meeting.attendees]
+    meeting["absentees"] = [dataclasses.asdict(a) for a in doc.meeting.absentees]
+    meeting["agenda"] = list(doc.meeting.agenda)
     return {
         "document": doc.document,
         "source": doc.source,
@@ -189,5 +191,9 @@ def to_json(doc: ParsedDocument) -> dict[str, Any]:
         "format": doc.format,
         "meeting": meeting,
         "topics": [dataclasses.asdict(t) for t in doc.topics],
-        "remarks": [{**dataclasses.asdict(r), "pages": list(r.pages)} for r in doc.remarks],
+        "remarks": [
+            {**dataclasses.asdict(r), "pages": list(r.pages), "directions": list(r.directions)} for r in doc.remarks
+        ],
+        "ocr_pages": list(doc.ocr_pages),
+        "empty_pages": list(doc.empty_pages),
     }

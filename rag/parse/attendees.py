@@ -75,6 +75,9 @@ def grouped_attendees(values: list[str], fallback: Callable[[list[str]], list[At
             group, people = _colon_line(line, group)
             attendees += people
             continue
+        if "、" in line and not re.search(r"\s{2,}|\u3000", line):
+            attendees += [p for p in (_person(item, None, group) for item in re.split(r"[、，,]", line)) if p]
+            continue
         found = fallback([line])
         if group is not None:
             found = [a if a.title else Attendee(a.name, a.affiliation, group) for a in found]

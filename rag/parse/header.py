@@ -21,7 +21,7 @@ from rag.types import Attendee, Meeting
 _NUM = r"(?:[0-9０-９]+|[一二三四五六七八九十]+)"
 KEY_RE = re.compile(
     rf"^(?:{_NUM}|[○◯〇■□●・])?[\s.．、]*"
-    r"(?P<key>議\s*事\s*次\s*第|欠\s*席\s*者|欠席委員|開催日時|日\s*時|日\s*程|開催場所|場\s*所|出\s*席\s*者|出席委員|出席議員|構成員|委員名簿|"
+    r"(?P<key>議\s*事\s*次\s*第|欠\s*席\s*者|欠席委員|欠\s*席\s*議\s*員|開催日時|日\s*時|日\s*程|開催場所|場\s*所|出\s*席\s*者|出席委員|出席議員|構成員|委員名簿|"
     r"議\s*題|議事次第|配布資料|議事概要|議事要旨|議事の概要|議事経過|議事内容|審議経過|議\s*事|概\s*要)"
     r"(?:\s*[:：]\s*|\s+|$)(?P<value>.*)$"
 )
@@ -39,9 +39,15 @@ _KEY_NAMES = {
     "委員名簿": "attendees",
     "欠席者": "absentees",
     "欠席委員": "absentees",
+    "欠席議員": "absentees",
     "議事次第": "agenda",
     "議題": "agenda",
 }
+_OPENING_RE = re.compile(r"^[（(]?(?:午前|午後)\s*\S{1,8}?(?:開会|開議|開始|再開)[）)]?$")
+_ASSEMBLY_TITLE_RE = re.compile(
+    rf"^(?:(?:令和|平成|昭和)\s*(?:元|{_NUM})\s*年)?\s*(?:第\s*{_NUM}\s*回)?\s*(?:定例会|臨時会)\s*"
+    rf"(?P<body>\S.*?)\s*会議録\s*(?:[（(]?第\s*{_NUM}\s*号[）)]?)?$"
+)
 _AGENDA_END = re.compile(r"^(?:[【\[（(]?\s*(?:配付資料|配布資料|参考資料|資料)|午前|午後|[0-9０-９]{1,2}\s*[:：時])")
 _SESSION_RE = re.compile(rf"第\s*(?P<n>{_NUM})\s*回")
 _TITLE_SUFFIX_RE = re.compile(r"[\s　]*(?:議事要旨|議事録|議事概要|会議録|議事次第|要旨)[\s　]*$")
@@ -91,6 +97,9 @@ def split_title(title: str) -> tuple[str | None, int | None]:
     """(body, session) of a meeting title: 「官民技術協力に関する検討会合（第１回）議事要旨」 → (官民…会合, 1)."""
     m = _SESSION_RE.search(title)
     session = parse_number(m["n"]) if m else None
+    assembly = _ASSEMBLY_TITLE_RE.match(title)
+    if assembly:  # 令和二年第一回定例会 架空都議会会議録第二号 → 架空都議会
+        return assembly["body"], session
     body = _TITLE_SUFFIX_RE.sub("", title)
     body = _SESSION_PART_RE.sub(" ", body).strip(" 　")
     return (body or None), session
@@ -200,6 +209,8 @@ def parse_header(title: str, lines: list[str], fallback_title: str) -> Meeting:
             fields.setdefault(current, [])
             if value:
                 fields[current].append(value)
+        elif _OPENING_RE.match(line):
+            current = None  # 「午後一時開議」 ends the header lists
         elif current is not None:
             fields[current].append(line)
     title = title.strip() or fallback_title
