@@ -50,6 +50,7 @@ class FiltersIn(BaseModel):
     topic: str | None = Field(default=None, max_length=200, description="Substring of the topic, or its number.")
     speaker: str | None = Field(default=None, max_length=100, description="Substring of the speaker name or role.")
     document: str | None = Field(default=None, max_length=200, description="Exact document id.")
+    speaker_group: str | None = Field(default=None, max_length=100, description="Substring of the 会派 (Diet minutes).")
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> FiltersIn:
@@ -68,6 +69,7 @@ class FiltersIn(BaseModel):
             topic=blank(self.topic),
             speaker=blank(self.speaker),
             document=blank(self.document),
+            speaker_group=blank(self.speaker_group),
         )
 
 
@@ -119,6 +121,9 @@ class CitationOut(BaseModel):
     topic: str | None = None
     speaker: str | None = None
     pages: list[int] = Field(default_factory=list)
+    speaker_group: str | None = Field(default=None, description="会派 (Diet minutes).")
+    url: str | None = Field(default=None, description="Link to the speech (the Diet's speechURL).")
+    role: str | None = None
 
 
 class HitOut(BaseModel):

@@ -31,7 +31,7 @@ _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
 _REMARK_COLUMNS = (
     "r.remark_id, r.document, r.ordinal, r.text, r.topic, r.topic_number, r.speaker, r.role, r.pages, "
-    "d.title, d.body, d.session, d.date"
+    "d.title, d.body, d.session, d.date, r.speaker_group, r.position, r.url, r.directions"
 )
 
 @contextmanager
@@ -64,7 +64,7 @@ def insert_document(
     meeting = doc.meeting
     conn.execute(
         "INSERT INTO documents(document, source, sha256, format, title, body, session, date, start_time, "
-        "end_time, place, attendees, topics, text, ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "end_time, place, attendees, topics, text, ingested_at, extra) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (
             doc.document,
             doc.source,
@@ -81,11 +81,12 @@ def insert_document(
             json.dumps([[t.number, t.title, t.kind] for t in doc.topics], ensure_ascii=False),
             doc.text,
             now_iso(),
+            _extra_json(doc),
         ),
     )
     conn.executemany(
         "INSERT INTO remarks(remark_id, document, ordinal, text, topic, topic_number, speaker, role, pages, "
-        "char_start, char_end) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        "char_start, char_end, speaker_group, position, url, directions) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [
             (
                 r.id,
@@ -99,6 +100,10 @@ def insert_document(
                 json.dumps(list(r.pages)),
                 r.start,
                 r.end,
+                r.speaker_group,
+                r.position,
+                r.url,
+                json.dumps(list(r.directions), ensure_ascii=False) if r.directions else None,
             )
             for r in doc.remarks
         ],
@@ -109,6 +114,19 @@ def insert_document(
             (c.remark_id, c.ordinal, c.text, c.start, c.end, vectors[i].tobytes())
             for i, c in enumerate(chunks)
         ],
+    )
+
+
+def _extra_json(doc: ParsedDocument) -> str:
+    meeting = doc.meeting
+    return json.dumps(
+        {
+            "absentees": [[a.name, a.affiliation, a.title] for a in meeting.absentees],
+            "agenda": list(meeting.agenda),
+            "ocr_pages": list(doc.ocr_pages),
+            "empty_pages": list(doc.empty_pages),
+        },
+        ensure_ascii=False,
     )
 
 
@@ -203,6 +221,9 @@ def filter_where(filters: Filters | None) -> tuple[str, list[Any]] | None:
     if filters.speaker:
         clauses.append("(instr(norm(r.speaker), ?) > 0 OR instr(norm(r.role), ?) > 0)")
         params += [normalize(filters.speaker)] * 2
+    if filters.speaker_group:
+        clauses.append("instr(norm(r.speaker_group), ?) > 0")
+        params.append(normalize(filters.speaker_group))
     if filters.document:
         clauses.append("d.document = ?")
         params.append(filters.document)
@@ -250,6 +271,10 @@ def _stored_remark(row: Sequence[Any]) -> StoredRemark:
         body=row[10],
         session=row[11],
         date=row[12],
+        speaker_group=row[13],
+        position=row[14],
+        url=row[15],
+        directions=tuple(json.loads(row[16])) if row[16] else (),
     )
 
 
@@ -313,11 +338,12 @@ def documents(conn: sqlite3.Connection) -> list[dict[str, Any]]:
 def get_document(conn: sqlite3.Connection, document: str) -> ParsedDocument:
     row = conn.execute(
         "SELECT source, sha256, format, title, body, session, date, start_time, end_time, place, attendees, "
-        "topics, text FROM documents WHERE document = ?",
+        "topics, text, extra FROM documents WHERE document = ?",
         (document,),
     ).fetchone()
     if row is None:
         raise NotFoundError(f"no document {document!r} in the index; list the ids with `rag documents`")
+    extra = json.loads(row[13]) if row[13] else {}
     meeting = Meeting(
         title=row[3],
         body=row[4],
@@ -327,6 +353,8 @@ def get_document(conn: sqlite3.Connection, document: str) -> ParsedDocument:
         end_time=row[8],
         place=row[9],
         attendees=tuple(Attendee(name=a[0], affiliation=a[1], title=a[2]) for a in json.loads(row[10])),
+        absentees=tuple(Attendee(name=a[0], affiliation=a[1], title=a[2]) for a in extra.get("absentees", [])),
+        agenda=tuple(extra.get("agenda", [])),
     )
     remarks = tuple(
         Remark(
@@ -340,10 +368,14 @@ def get_document(conn: sqlite3.Connection, document: str) -> ParsedDocument:
             pages=tuple(json.loads(r[7])),
             start=r[8],
             end=r[9],
+            directions=tuple(json.loads(r[13])) if r[13] else (),
+            speaker_group=r[10],
+            position=r[11],
+            url=r[12],
         )
         for r in conn.execute(
-            "SELECT remark_id, ordinal, text, topic, topic_number, speaker, role, pages, char_start, char_end "
-            "FROM remarks WHERE document = ? ORDER BY ordinal",
+            "SELECT remark_id, ordinal, text, topic, topic_number, speaker, role, pages, char_start, char_end, "
+            "speaker_group, position, url, directions FROM remarks WHERE document = ? ORDER BY ordinal",
             (document,),
         )
     )
@@ -357,6 +389,8 @@ def get_document(conn: sqlite3.Connection, document: str) -> ParsedDocument:
         remarks=remarks,
         text=row[12],
         format=row[2],
+        ocr_pages=tuple(extra.get("ocr_pages", [])),
+        empty_pages=tuple(extra.get("empty_pages", [])),
     )
 
 

@@ -6,13 +6,14 @@ FAISS file that lags behind SQLite can never map an id to the wrong chunk.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import unicodedata
 from pathlib import Path
 
 from rag.errors import IndexStoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -63,6 +64,38 @@ CREATE INDEX IF NOT EXISTS chunks_by_remark ON chunks(remark_id);
 """
 
 
+# v2: Diet fields (会派, position, speechURL) and stage directions on remarks; absentees, agenda and page
+# notes (ocr_pages, empty_pages) of a document as one JSON object.
+_MIGRATE_V2 = (
+    "ALTER TABLE remarks ADD COLUMN speaker_group TEXT",
+    "ALTER TABLE remarks ADD COLUMN position TEXT",
+    "ALTER TABLE remarks ADD COLUMN url TEXT",
+    "ALTER TABLE remarks ADD COLUMN directions TEXT",  # JSON list of stage directions
+    "ALTER TABLE documents ADD COLUMN extra TEXT",  # JSON {absentees, agenda, ocr_pages, empty_pages}
+)
+
+
+def _migrate_v2(conn: sqlite3.Connection) -> None:
+    have = {row[1] for row in conn.execute("PRAGMA table_info(remarks)")} | {
+        row[1] for row in conn.execute("PRAGMA table_info(documents)")
+    }
+    for statement in _MIGRATE_V2:
+        column = statement.split(" ADD COLUMN ")[1].split()[0]
+        if column not in have:
+            conn.execute(statement)
+
+
+def _set_version(conn: sqlite3.Connection) -> None:
+    conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+    row = conn.execute("SELECT value FROM meta WHERE key='manifest'").fetchone()
+    if row:
+        manifest = json.loads(row[0])
+        manifest["schema_version"] = SCHEMA_VERSION
+        conn.execute(
+            "UPDATE meta SET value = ? WHERE key='manifest'", (json.dumps(manifest, ensure_ascii=False),)
+        )
+
+
 def normalize(value: str | None) -> str:
     """NFKC + casefold, so that filters match across full/half width (第1回 = 第１回) and case."""
     return unicodedata.normalize("NFKC", value).casefold() if value else ""
@@ -101,13 +134,16 @@ def create_or_migrate(conn: sqlite3.Connection) -> None:
         for statement in _SCHEMA_V1.split(";"):
             if statement.strip():
                 conn.execute(statement)
+        _migrate_v2(conn)
         conn.execute(
             "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
         )
         conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('generation', '0')")
         return
     check_version(version)
-    # Future migrations go here: ``if version < 2: ...; version = 2``.
+    if version < 2:
+        _migrate_v2(conn)
+        _set_version(conn)
 
 
 def check_version(version: int | None) -> None:

@@ -35,7 +35,7 @@ from index.manifest import (
     write_manifest_file,
 )
 from index.reads import StoreReads
-from index.schema import check_version, connect, create_or_migrate, schema_version
+from index.schema import SCHEMA_VERSION, check_version, connect, create_or_migrate, schema_version
 from index.vector_sync import FAISS_FILE, VectorSync
 from index.vector_sync import GEN_FILE as GEN_FILE  # re-exported: index.verify imports it from here
 from index.vectors import VectorIndex, check_index_type
@@ -104,6 +104,9 @@ class IndexStore(StoreReads, VectorSync):
         version = schema_version(self._conn)
         check_version(version)
         manifest = load_manifest(self._conn) if version is not None else None
+        if manifest is not None and version is not None and version < SCHEMA_VERSION:
+            self._migrate()  # additive (new columns), so a read-only open may do it too
+            manifest = load_manifest(self._conn)
         if manifest is not None:
             return manifest
         if self.read_only:
@@ -277,6 +280,17 @@ class IndexStore(StoreReads, VectorSync):
         ok = (pos < len(ids)) & (ids[np.minimum(pos, len(ids) - 1)] == wanted) if len(ids) else pos < 0
         out[ok] = matrix[pos[ok]]
         return out
+
+    def _migrate(self) -> None:
+        with self._write_lock.hold():
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                create_or_migrate(self._conn)
+                self._conn.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
 
     @staticmethod
     def read_manifest(path: Path) -> dict[str, Any] | None:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES = (".pdf", ".txt", ".md", ".text")
+SUPPORTED_SUFFIXES = (".pdf", ".txt", ".md", ".text", ".json", ".html", ".htm")
 EMBED_CACHE_FILE = "embeddings.sqlite"
 
 

@@ -22,6 +22,7 @@ from rag.parse import era
 from rag.parse.clean import Line, clean_pages, join_lines
 from rag.parse.decode import decode_text
 from rag.parse.header import is_body_start, is_key_line, parse_header
+from rag.parse.kokkai import looks_like_kokkai, parse_kokkai
 from rag.parse.pdf import extract_pages
 from rag.parse.remarks import BULLETS, parse_body
 from rag.parse.speakers import roster_of
@@ -163,6 +164,8 @@ def parse_bytes(name: str, data: bytes) -> ParsedDocument:
         pages = extract_pages(file_name, data)
         doc = parse_text("\f".join(pages), document=document, source=name, sha256=digest, page_texts=pages)
         return dataclasses.replace(doc, format="pdf")
+    if file_name.lower().endswith(".json") or looks_like_kokkai(data):
+        return parse_kokkai(name, data, document=document, digest=digest)
     text = decode_text(file_name, data)
     return parse_text(text, document=document, source=name, sha256=digest)
 
