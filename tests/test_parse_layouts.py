@@ -18,14 +18,22 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return invented.write_invented(tmp_path_factory.mktemp("invented"))
 
 
-@pytest.fixture(scope="session", params=["council.txt", "council.pdf"])
+@pytest.fixture(scope="session", params=["council.txt", "council.pdf", "council.docx"])
 def council(request: pytest.FixtureRequest, files: dict[str, Path]) -> ParsedDocument:
     return parse_file(files[request.param])
 
 
-@pytest.fixture(scope="session")
-def assembly(files: dict[str, Path]) -> ParsedDocument:
-    return parse_file(files["assembly.txt"])
+@pytest.fixture(scope="session", params=["assembly.txt", "assembly.html"])
+def assembly(request: pytest.FixtureRequest, files: dict[str, Path]) -> ParsedDocument:
+    return parse_file(files[request.param])
+
+
+def test_formats_and_no_navigation(files: dict[str, Path]) -> None:
+    assert parse_file(files["council.docx"]).format == "docx"
+    page = parse_file(files["assembly.html"])
+    assert page.format == "html"
+    for noise in ("議員名簿", "トップ", "Copyright", "tracking", "ページの先頭"):
+        assert noise not in page.text
 
 
 def _clean(doc: ParsedDocument) -> None:

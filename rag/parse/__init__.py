@@ -1,8 +1,11 @@
 """Minutes (PDF or text) → ParsedDocument: meeting header, topics and ○ remarks with pages and offsets.
 
 Public API:
-- `parse_file(path)`, `parse_bytes(name, data)`: ``.pdf`` goes through pypdf, anything else is text
-  (UTF-8 / CP932 / guessed Japanese encodings); `document` is the file name without extension.
+- `parse_file(path)`, `parse_bytes(name, data)`: ``.pdf`` goes through pypdf (OCR for pages without a
+  text layer when tesseract is installed), ``.docx`` through python-docx, ``.html``/``.htm`` (or bytes that
+  start like HTML) through html.parser, ``.json`` (or bytes holding speechRecord/meetingRecord) is the
+  Diet's API (kokkai.py); anything else is text (UTF-8 / CP932 / guessed Japanese encodings);
+  `document` is the file name without extension.
 - `parse_text(text, document=, source=, sha256=, page_texts=None)`: the pure parser; pages come from
   `page_texts` when given, else from form feeds in `text`.
 - `to_json(doc)`: a JSON-ready dict (meeting, topics, remarks, document, sha256, format, pages).
@@ -21,7 +24,9 @@ from rag.errors import ParseError
 from rag.parse import era
 from rag.parse.clean import Line, clean_pages, join_lines
 from rag.parse.decode import decode_text
+from rag.parse.docx import extract_docx_pages
 from rag.parse.header import is_body_start, is_key_line, parse_header
+from rag.parse.html import decode_html, html_to_text, looks_like_html
 from rag.parse.kokkai import looks_like_kokkai, parse_kokkai
 from rag.parse.pdf import extract_pages
 from rag.parse.remarks import BULLETS, parse_body
@@ -164,7 +169,16 @@ def parse_bytes(name: str, data: bytes) -> ParsedDocument:
         pages = extract_pages(file_name, data)
         doc = parse_text("\f".join(pages), document=document, source=name, sha256=digest, page_texts=pages)
         return dataclasses.replace(doc, format="pdf")
-    if file_name.lower().endswith(".json") or looks_like_kokkai(data):
+    lower = file_name.lower()
+    if lower.endswith(".docx"):
+        pages = extract_docx_pages(file_name, data)
+        doc = parse_text("\f".join(pages), document=document, source=name, sha256=digest, page_texts=pages)
+        return dataclasses.replace(doc, format="docx")
+    if lower.endswith((".html", ".htm")) or looks_like_html(data):
+        html = decode_html(data) or decode_text(file_name, data)
+        doc = parse_text(html_to_text(html), document=document, source=name, sha256=digest)
+        return dataclasses.replace(doc, format="html")
+    if lower.endswith(".json") or looks_like_kokkai(data):
         return parse_kokkai(name, data, document=document, digest=digest)
     text = decode_text(file_name, data)
     return parse_text(text, document=document, source=name, sha256=digest)
