@@ -8,7 +8,7 @@ TORCH_VERSION ?= 2.13.0
 TORCH_PIP_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup run test lint typecheck browser-deps eval bench clean
+.PHONY: setup run test lint typecheck browser-deps ocr-deps eval bench clean
 
 setup: $(VENV)/.installed
 
@@ -17,10 +17,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q "torch==$(TORCH_VERSION)" $(TORCH_PIP_ARGS)
 	$(PY) -c "import torch, sys; sys.exit('a CUDA build of torch was installed; use the CPU build' if torch.version.cuda else 0)"
-	$(PIP) install -q -e ".[dev]"
+	$(PIP) install -q -e ".[dev,ocr]"
 	touch $@
 
-run: setup
+run: setup ocr-deps
 	$(VENV)/bin/rag serve
 
 # Debian's chromium for the browser test (no browser download is possible offline).
@@ -29,7 +29,13 @@ browser-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	  else echo "chromium missing: install Debian's chromium and fonts-noto-cjk for the browser test"; fi; }
 
-test: setup browser-deps
+# Debian's tesseract (Japanese data) for OCR of scanned PDFs; poppler-utils renders the OCR test's scan.
+ocr-deps:
+	@command -v tesseract >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-jpn poppler-utils >/dev/null; \
+	  else echo "tesseract missing: install Debian's tesseract-ocr, tesseract-ocr-jpn and poppler-utils for OCR"; fi; }
+
+test: setup browser-deps ocr-deps
 	$(VENV)/bin/ruff check rag index api eval tests
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

@@ -181,6 +181,32 @@ def write_pdf(pages: list[str], target: Path) -> None:
     pdf.save()
 
 
+def write_scanned(source: Path, out: Path, *, first: int = 3, count: int = 3, dpi: int = 150) -> tuple[Path, Path]:
+    """(text PDF, image-only PDF) of `count` pages of `source` from page `first`: the scan is each page
+    rendered at `dpi` into an image, with no text layer."""
+    import subprocess
+    import tempfile
+
+    from PIL import Image
+    from pypdf import PdfReader, PdfWriter
+
+    text_pdf, scan_pdf = out / f"{source.stem}_p{first}.pdf", out / f"{source.stem}_p{first}_scan.pdf"
+    writer = PdfWriter()
+    for page in PdfReader(source).pages[first - 1 : first - 1 + count]:
+        writer.add_page(page)
+    with text_pdf.open("wb") as handle:
+        writer.write(handle)
+    # poppler substitutes an installed Japanese font for reportlab's non-embedded CID font (pdfium does not)
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(
+            ["pdftoppm", "-r", str(dpi), "-gray", "-png", str(text_pdf), f"{tmp}/page"],  # noqa: S607
+            check=True,
+        )
+        images = [Image.open(p).convert("L") for p in sorted(Path(tmp).glob("page*.png"))]
+        images[0].save(scan_pdf, save_all=True, append_images=images[1:], resolution=float(dpi))
+    return text_pdf, scan_pdf
+
+
 def write_tei_fixtures(out: Path, tei_path: Path = DEFAULT_TEI) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     tei = read_tei(tei_path)

@@ -28,7 +28,7 @@ from rag.parse.docx import extract_docx_pages
 from rag.parse.header import is_body_start, is_key_line, parse_header
 from rag.parse.html import decode_html, html_to_text, looks_like_html
 from rag.parse.kokkai import looks_like_kokkai, parse_kokkai
-from rag.parse.pdf import extract_pages
+from rag.parse.pdf import extract_pages_ocr
 from rag.parse.remarks import BULLETS, parse_body
 from rag.parse.speakers import roster_of
 from rag.types import ParsedDocument, Remark, Topic
@@ -166,9 +166,9 @@ def parse_bytes(name: str, data: bytes) -> ParsedDocument:
     digest = hashlib.sha256(data).hexdigest()
     document = Path(file_name).stem
     if file_name.lower().endswith(".pdf"):
-        pages = extract_pages(file_name, data)
+        pages, ocr_pages, empty_pages = extract_pages_ocr(file_name, data)
         doc = parse_text("\f".join(pages), document=document, source=name, sha256=digest, page_texts=pages)
-        return dataclasses.replace(doc, format="pdf")
+        return dataclasses.replace(doc, format="pdf", ocr_pages=ocr_pages, empty_pages=empty_pages)
     lower = file_name.lower()
     if lower.endswith(".docx"):
         pages = extract_docx_pages(file_name, data)
