@@ -73,7 +73,7 @@ def _main(verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Log pro
 
 @app.command()
 def parse(
-    file: Annotated[Path, typer.Argument(help="A minutes file (PDF or text).")],
+    file: Annotated[Path, typer.Argument(help="A minutes file (PDF, text, .docx, HTML or the Diet's API JSON).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the parsed record as JSON.")] = False,
 ) -> None:
     """Parse one minutes file and print its meeting, topics and remarks."""
@@ -92,6 +92,14 @@ def parse(
     for r in doc.remarks:
         who = f"{r.speaker or ''}{r.role or ''}" or "○"
         typer.echo(f"[{r.ordinal:>3}] p{','.join(map(str, r.pages))} {who}: {r.text[:60]}…")
+    from rag.parse.summary import speaker_warning, summary_lines
+
+    typer.echo("--")
+    for line in summary_lines(doc):
+        typer.echo(line)
+    warning = speaker_warning(doc)
+    if warning:
+        typer.echo(warning, err=True)
 
 
 @app.command()
