@@ -50,7 +50,6 @@ class FiltersIn(BaseModel):
     topic: str | None = Field(default=None, max_length=200, description="Substring of the topic, or its number.")
     speaker: str | None = Field(default=None, max_length=100, description="Substring of the speaker name or role.")
     document: str | None = Field(default=None, max_length=200, description="Exact document id.")
-    speaker_group: str | None = Field(default=None, max_length=100, description="Substring of the 会派 (Diet minutes).")
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> FiltersIn:
@@ -69,7 +68,6 @@ class FiltersIn(BaseModel):
             topic=blank(self.topic),
             speaker=blank(self.speaker),
             document=blank(self.document),
-            speaker_group=blank(self.speaker_group),
         )
 
 

@@ -109,3 +109,26 @@ def test_unresolved_label_stays_whole_as_role() -> None:
     doc = parse_text(text, document="x", source="x.txt", sha256="0" * 64)
     last = doc.remarks[-1]
     assert (last.speaker, last.role, last.text) == (None, "ＸＹＺ担当", "説明します。")
+
+
+def test_roster_names_split_labels_glued_to_the_text() -> None:
+    text = (
+        "第１回架空会議 議事録\n出席者\n東　珠実　会長\n青木　一郎　委員\n"
+        "○東会長ただいまから開会します。\n○青木委員質問です。\n○東会長　どうぞ。\n"
+    )
+    doc = parse_text(text, document="x", source="x.txt", sha256="0" * 64)
+    assert [(r.speaker, r.role, r.text) for r in doc.remarks] == [
+        ("東", "会長", "ただいまから開会します。"),
+        ("青木", "委員", "質問です。"),
+        ("東", "会長", "どうぞ。"),
+    ]
+
+
+def test_parentheses_that_are_not_directions_stay() -> None:
+    from rag.parse.noise import split_directions
+
+    assert split_directions("令和３年度（令和４年度から再開）です。（拍手）") == (
+        "令和３年度（令和４年度から再開）です。",
+        ("拍手",),
+    )
+    assert split_directions("（午後１時再開）") == ("", ("午後１時再開",))

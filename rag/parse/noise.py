@@ -11,13 +11,18 @@ from __future__ import annotations
 
 import re
 
-_DIRECTION_WORDS = (
-    r"拍手|登壇|降壇|退室|入室|退席|着席|離席|起立|呼ぶ者あり|言う者あり|発言する者あり|発言する者多し|"
-    r"速記(?:中止|開始)|休憩|再開|散会|笑声|笑い|傍聴席|議場騒然|異議なし|異議あり|賛成者|挙手|"
-    r"資料配付|資料投影|映像投影|動画上映|写真撮影|カメラ退室|報道退室|プレス退室|退場|入場"
+# a parenthesis that ends with one of these is a direction: （拍手）（宮腰大臣退室）（「異議なし」と呼ぶ者あり）
+_DIRECTION_ENDINGS = (
+    r"拍手|登壇|降壇|退室|入室|退席|着席|離席|呼ぶ者あり|言う者あり|発言する者あり|発言する者多し|発言する者多く|"
+    r"速記中止|速記開始|笑声|笑い|議場騒然|賛成者起立|起立者多数|挙手者多数|資料投影|映像投影|動画上映|写真撮影|"
+    r"カメラ退室|報道退室|プレス退室|報道関係者退室"
 )
+# these only when they are the whole content (or follow a clock time): （休憩）（午後１時再開）（なし）
+_DIRECTION_WHOLE = r"なし|異議なし|異議あり|休憩|再開|散会|閉会|開会|挙手|起立|入場|退場|速記|拍手多数"
 _TORTOISE_RE = re.compile(r"〔[^〔〕]{1,80}〕")
-_PAREN_DIRECTION_RE = re.compile(rf"[（(](?:なし|[^（）()]{{0,40}}?(?:{_DIRECTION_WORDS})[^（）()]{{0,10}}?)[）)]")
+_PAREN_DIRECTION_RE = re.compile(
+    rf"[（(](?:[^（）()]{{0,30}}?(?:{_DIRECTION_ENDINGS})|(?:(?:午前|午後)\S{{1,8}}時\S{{0,6}})?(?:{_DIRECTION_WHOLE}))[）)]"
+)
 _SEPARATOR_RE = re.compile(
     r"^[―─━‐\-－＿_=＝*＊・…〜~]{2,}\s*(?:[◇◆○□■☆★◎●]\s*[―─━‐\-－＿_=＝*＊・…〜~]{2,}\s*)*$"
 )

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from rag.parse.clean import Line, join_lines
 from rag.parse.era import parse_number
 from rag.parse.noise import is_direction_line, is_separator, split_directions
-from rag.parse.speakers import MARKERS, WEAK_MARKERS, Roster, resolve_label, split_label
+from rag.parse.speakers import MARKERS, ROLE_WORDS, WEAK_MARKERS, Roster, resolve_label, split_label
 
 _CIRCLED = {chr(0x2460 + i): i + 1 for i in range(20)}
 BULLETS = MARKERS
@@ -90,12 +90,12 @@ def _scan_labels(lines: list[Line], roster: Roster | None) -> _Labels:
             continue
         marked += 1
         split = split_label(text[1:])
-        if split is None:
-            continue
-        found = resolve_label(split[0], roster)
-        if found is not None:
+        found = resolve_label(split[0], roster) if split is not None else None
+        if split is not None and found is not None:
             resolved += 1
             labels.known.setdefault(split[0], found)
+        elif _roster_prefix(text[1:], roster) is not None:
+            resolved += 1
     labels.speaker_style = marked > 0 and resolved * 2 >= marked and resolved >= 2
     return labels
 
@@ -109,11 +109,14 @@ def _split_bullet(text: str, labels: _Labels | None = None) -> tuple[str, str | 
     if split is not None:
         label, sep, body = split
         found = resolve_label(label, labels.roster)
+        glued_roster = _roster_prefix(rest, labels.roster) if found is None else None
+        if glued_roster is not None:
+            label, body, found = glued_roster
         if found is None and labels.speaker_style:
             glued = _known_prefix(rest, labels)
             if glued is not None:
                 label, body, found = glued
-            elif sep and len(label) <= 20 and not weak:
+            elif sep and len(label) <= 20 and not weak and not re.search(r"[、。，．,！？!?「」『』]", label):
                 found = (None, label)  # unresolved label in a speaker-style document: keep it whole as the role
         if found is not None:
             return f"{bullet}{label}\u3000", found[0], found[1], body.strip(" \u3000")
@@ -127,6 +130,19 @@ def _known_prefix(rest: str, labels: _Labels) -> tuple[str, str, tuple[str | Non
     for label in sorted(labels.known, key=len, reverse=True):
         if len(label) >= 2 and rest.startswith(label) and len(rest) > len(label):
             return label, rest[len(label) :], labels.known[label]
+    return None
+
+
+def _roster_prefix(rest: str, roster: Roster | None) -> tuple[str, str, tuple[str | None, str | None]] | None:
+    """A roster name and a known role word glued to the text: 「○東会長ただいまから」."""
+    if roster is None:
+        return None
+    for name in sorted(roster.names, key=len, reverse=True):
+        if rest.startswith(name):
+            after = rest[len(name) :]
+            role = next((r for r in ROLE_WORDS if after.startswith(r) and len(after) > len(r)), None)
+            if role:
+                return name + role, after[len(role) :].lstrip(" \u3000:："), (name, role)
     return None
 
 

@@ -36,7 +36,7 @@ OFFICES = (
     "管理官 調整官 専門官 分析官 監理官 技監 主幹 係長 副知事 知事 副市長 市長 町長 村長 区長 総裁 副総裁 "
     "理事長 教育長 補佐 担当"
 ).split()
-_ROLE_WORDS = sorted(PERSON_ROLES + OFFICES, key=len, reverse=True)
+ROLE_WORDS = sorted(PERSON_ROLES + OFFICES, key=len, reverse=True)
 BARE_ROLES = frozenset(PERSON_ROLES + OFFICES + ["座長", "事務局", "司会者", "進行"])
 # organisations that may precede an office word: the whole label is then an office, not a person
 ORG_WORDS = (
@@ -109,11 +109,11 @@ def _starts_org(word: str) -> bool:
 
 
 def is_role_like(word: str) -> bool:
-    return word in BARE_ROLES or any(word.endswith(r) for r in _ROLE_WORDS) or bool(_GENERIC_ROLE.search(word))
+    return word in BARE_ROLES or any(word.endswith(r) for r in ROLE_WORDS) or bool(_GENERIC_ROLE.search(word))
 
 
 def _role_suffix(label: str) -> str | None:
-    for role in _ROLE_WORDS:
+    for role in ROLE_WORDS:
         if label.endswith(role):
             return role
     m = re.search(r"[^\s]{2}(?:官|長|員|臣)$", label)
