@@ -6,7 +6,15 @@ import datetime as dt
 from dataclasses import asdict
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from rag.types import Filters, IngestReport, SearchResult
 
@@ -119,9 +127,17 @@ class CitationOut(BaseModel):
     topic: str | None = None
     speaker: str | None = None
     pages: list[int] = Field(default_factory=list)
-    speaker_group: str | None = Field(default=None, description="会派 (Diet minutes).")
-    url: str | None = Field(default=None, description="Link to the speech (the Diet's speechURL).")
-    role: str | None = None
+    speaker_group: str | None = Field(default=None, description="会派 (Diet minutes); left out when empty.")
+    url: str | None = Field(default=None, description="Link to the speech (the Diet's speechURL); left out when empty.")
+    role: str | None = Field(default=None, description="The speaker's role; left out when empty.")
+
+    @model_serializer(mode="wrap")
+    def _omit_empty_extras(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        for key in ("speaker_group", "url", "role"):
+            if data.get(key) is None:
+                data.pop(key, None)
+        return data
 
 
 class HitOut(BaseModel):

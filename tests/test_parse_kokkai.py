@@ -111,3 +111,16 @@ def test_a_v1_index_opens_and_migrates(files: dict[str, Path], seed_txt: Path, t
     assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "2"
     columns = {row[1] for row in conn.execute("PRAGMA table_info(remarks)")}
     assert {"speaker_group", "position", "url", "directions"} <= columns
+
+
+def test_api_citation_shows_diet_fields_and_hides_empty_ones() -> None:
+    from dataclasses import asdict
+
+    from api.schemas import CitationOut
+    from rag.types import Citation
+
+    diet = Citation("d", "t", 211, "2023-06-06", None, "川口花子", (), speaker_group="立憲民主党・無所属", url="https://x/3")
+    out = CitationOut.model_validate(asdict(diet)).model_dump()
+    assert (out["url"], out["speaker_group"], out["date"]) == ("https://x/3", "立憲民主党・無所属", "2023-06-06")
+    plain = CitationOut.model_validate(asdict(Citation("d", "t", 1, None, None, None, ()))).model_dump()
+    assert set(plain) == {"document", "title", "session", "date", "topic", "speaker", "pages"}
