@@ -8,6 +8,8 @@ from typing import Any
 
 from rag.brief.build import EvidencePack, EvidenceUse
 
+_OPTIONAL = ("speaker_group", "url", "role")  # citation fields left out when empty (Diet minutes set them)
+
 FORMAT_VERSION = 1
 
 
@@ -54,7 +56,10 @@ def pack_to_dict(pack: EvidencePack) -> dict[str, Any]:
                 "ref": e.ref,
                 "remark_id": e.remark_id,
                 "text": e.text,
-                "citation": {**asdict(e.citation), "pages": list(e.citation.pages)},
+                "citation": {
+                    **{k: v for k, v in asdict(e.citation).items() if v is not None or k not in _OPTIONAL},
+                    "pages": list(e.citation.pages),
+                },
             }
             for e in pack.evidence
         ],
