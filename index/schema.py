@@ -12,7 +12,7 @@ from pathlib import Path
 
 from rag.errors import IndexStoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 3
 
 _SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -62,6 +62,14 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_by_remark ON chunks(remark_id);
 """
 
+# v3: each remark's lexical tokens, computed once at ingest (the BM25 leg loads them; it never re-tokenizes).
+_SCHEMA_V3 = """
+CREATE TABLE IF NOT EXISTS remark_tokens (
+    remark_id TEXT PRIMARY KEY REFERENCES remarks(remark_id) ON DELETE CASCADE,
+    tokens TEXT NOT NULL          -- content-word tokens joined by U+001F ('' for none)
+) WITHOUT ROWID;
+"""
+
 
 def normalize(value: str | None) -> str:
     """NFKC + casefold, so that filters match across full/half width (第1回 = 第１回) and case."""
@@ -101,13 +109,18 @@ def create_or_migrate(conn: sqlite3.Connection) -> None:
         for statement in _SCHEMA_V1.split(";"):
             if statement.strip():
                 conn.execute(statement)
-        conn.execute(
-            "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-        )
+        conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', '1')")
         conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('generation', '0')")
-        return
+        version = 1
     check_version(version)
-    # Future migrations go here: ``if version < 2: ...; version = 2``.
+    # Migrations, in order: ``if version < N: ...`` (each idempotent).
+    if version < 3:
+        for statement in _SCHEMA_V3.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+    conn.execute(
+        "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+    )
 
 
 def check_version(version: int | None) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pytest
 
+from index.tokens import CorpusDelta, CorpusRow
 from rag.embed.hashing import HashingEmbedder
 from rag.errors import InputError
 from rag.retrieve.pipeline import Retriever
@@ -46,6 +47,7 @@ class FakeStore:
         self._chunks.append(StoredChunk(len(self._chunks), "B#4", 1, text[:10], 0, 10))
         self.vectors = embedder.embed_passages([c.text for c in self._chunks])
         self.searches: list[int] = []
+        self.tokens: dict[str, list[str]] = {}  # stored lexical tokens (the Retriever backfills them)
 
     def search(self, vector: np.ndarray, k: int, *, chunk_ids: np.ndarray | None = None) -> list[tuple[int, float]]:
         self.searches.append(k)
@@ -78,6 +80,29 @@ class FakeStore:
 
     def all_remarks(self) -> list[StoredRemark]:
         return list(self._remarks.values())
+
+    def corpus_delta(self, known: Mapping[str, str]) -> CorpusDelta:
+        shas = {r.document: f"sha-{self.generation}" for r in self._remarks.values()}
+        removed = [d for d, sha in known.items() if shas.get(d) != sha]
+        rows = [
+            CorpusRow(r.remark_id, r.document, r.topic, self.tokens.get(r.remark_id),
+                      None if r.remark_id in self.tokens else r.text)
+            for r in self._remarks.values() if known.get(r.document) != shas[r.document]
+        ]
+        return CorpusDelta(self.generation, shas, removed, rows)
+
+    def store_tokens(self, pairs: Sequence[tuple[str, Sequence[str]]]) -> None:
+        self.tokens.update((rid, list(t)) for rid, t in pairs)
+
+    def remark_tokens(self, ids: Sequence[str]) -> dict[str, list[str]]:
+        return {i: self.tokens[i] for i in ids if i in self.tokens}
+
+    def remark_chunk_ids(self, ids: Sequence[str]) -> dict[str, list[int]]:
+        out: dict[str, list[int]] = {}
+        for c in self._chunks:
+            if c.remark_id in ids:
+                out.setdefault(c.remark_id, []).append(c.chunk_id)
+        return out
 
 
 @pytest.fixture()
