@@ -188,7 +188,11 @@ class VectorIndex:
         matrix = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dim)
         with _omp_threads(1 if len(ids) < SMALL_ADD else None):
             self.index.add_with_ids(matrix, ids)
-        self.present = np.union1d(self.present, ids)
+        ordered = np.sort(ids)
+        if not len(self.present) or ordered[0] > self.present[-1]:  # the usual case: ids only grow
+            self.present = np.concatenate([self.present, ordered])
+        else:
+            self.present = np.union1d(self.present, ids)
 
     def remove(self, ids: np.ndarray) -> None:
         ids = np.intersect1d(np.asarray(ids, dtype=np.int64), self.live)
