@@ -50,10 +50,15 @@ class StoreReads:
         with self._lock:
             return queries.facets(self._conn)
 
-    def corpus_delta(self, known: Mapping[str, str]) -> CorpusDelta:
-        """Documents and remark tokens changed since ``known`` (document → sha256), in one snapshot."""
+    def corpus_delta(self, known: Mapping[str, str], known_term: int = 0) -> CorpusDelta:
+        """Documents, remark term ids and terms changed since ``known`` (document → sha256) and term id
+        ``known_term``, in one snapshot."""
         with self._lock:
-            return tokens.corpus_delta(self._conn, known)
+            return tokens.corpus_delta(self._conn, known, known_term)
+
+    def remark_term_ids(self, remark_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        with self._lock:
+            return tokens.term_ids_of(self._conn, remark_ids)
 
     def remark_tokens(self, remark_ids: Sequence[str]) -> dict[str, list[str]]:
         """The stored lexical tokens of these remarks (those stored without tokens are left out)."""

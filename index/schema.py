@@ -62,11 +62,16 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_by_remark ON chunks(remark_id);
 """
 
-# v3: each remark's lexical tokens, computed once at ingest (the BM25 leg loads them; it never re-tokenizes).
+# v3: each remark's lexical tokens, computed once at ingest (the BM25 leg loads them; it never re-tokenizes),
+# as int32 ids into an append-only vocabulary, so a reader loads them as arrays.
 _SCHEMA_V3 = """
+CREATE TABLE IF NOT EXISTS lexical_terms (
+    term_id INTEGER PRIMARY KEY,  -- never reused: terms are only added
+    term TEXT NOT NULL UNIQUE
+);
 CREATE TABLE IF NOT EXISTS remark_tokens (
     remark_id TEXT PRIMARY KEY REFERENCES remarks(remark_id) ON DELETE CASCADE,
-    tokens TEXT NOT NULL          -- content-word tokens joined by U+001F ('' for none)
+    term_ids BLOB NOT NULL        -- int32 little-endian, one per token, in text order
 ) WITHOUT ROWID;
 """
 

@@ -35,15 +35,18 @@ def test_tokens_round_trip_and_delta(tmp_path: Path) -> None:
         full = store.corpus_delta({})
         assert full.generation == 2 and set(full.shas) == {"a", "b"} and full.removed == []
         by_id = {r.remark_id: r for r in full.rows}
-        assert by_id["a#1"].tokens == ["研究", "育成"] and by_id["a#2"].tokens == [] and by_id["a#1"].text is None
-        assert by_id["b#1"].tokens is None and by_id["b#1"].text and by_id["b#1"].topic == "人材育成"
+        assert [t for _, t in full.terms] == ["研究", "育成", "説明"]
+        assert by_id["a#1"].term_ids.tolist() == [1, 2] and by_id["a#2"].term_ids.tolist() == []  # type: ignore[union-attr]
+        assert by_id["a#1"].text is None
+        assert by_id["b#1"].term_ids is None and by_id["b#1"].text and by_id["b#1"].topic == "人材育成"
         store.store_tokens([("b#1", ["x"]), ("gone#1", ["y"])])  # unknown remarks are ignored
         assert store.remark_tokens(["b#1", "a#3", "gone#1"]) == {"b#1": ["x"], "a#3": ["説明"]}
         # a change and a delete show up as documents to drop, the change's remarks as rows to add
         add(store, make_doc("a", version="v2"), [["新"], [], []])
         store.delete("b")
-        delta = store.corpus_delta(full.shas)
+        delta = store.corpus_delta(full.shas, 3)
         assert sorted(delta.removed) == ["a", "b"] and [r.remark_id for r in delta.rows] == ["a#1", "a#2", "a#3"]
+        assert delta.terms == [(4, "x"), (5, "新")]  # only the terms added since id 3
         assert store.remark_tokens(["a#1", "b#1"]) == {"a#1": ["新"]}  # replaced and cascaded away
     assert verify(tmp_path / "idx") == []
 

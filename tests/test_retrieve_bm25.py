@@ -47,7 +47,8 @@ def test_updates_equal_a_fresh_bm25s_over_the_live_rows() -> None:
         dead = rng.sample(live, 10)
         live = [r for r in live if r not in dead]
         extra = corpus(rng.randint(0, 20), seed=100 + step)
-        index = index.updated(np.array(dead, dtype=np.int64), extra)
+        ids = [np.array([index.vocab.setdefault(t, len(index.vocab)) for t in d], np.int32) for d in extra]
+        index = index.updated(np.array(dead, dtype=np.int64), ids)
         live.extend(range(len(docs), len(docs) + len(extra)))
         docs.extend(extra)
     assert len(index.segments) <= MAX_SEGMENTS
@@ -58,24 +59,34 @@ def test_updates_equal_a_fresh_bm25s_over_the_live_rows() -> None:
         assert all(index.df(t) == sum(t in docs[r] for r in live) for t in query)
 
 
+def delta(gen: int, shas: dict[str, str], removed: list[str], rows: list[tuple[str, str, str | None, list[str]]],
+          vocab: dict[str, int]) -> CorpusDelta:
+    """A store's delta: rows (remark, document, topic, tokens), with term ids from ``vocab`` (new terms listed)."""
+    before = len(vocab)
+    built = [CorpusRow(rid, doc, topic, np.array([vocab.setdefault(t, len(vocab) + 1) for t in toks], np.int32))
+             for rid, doc, topic, toks in rows]
+    terms = [(i, t) for t, i in vocab.items() if i > before]
+    return CorpusDelta(gen, shas, removed, built, terms)
+
+
 def test_corpus_snapshot_follows_deltas_and_keeps_the_old_one_intact() -> None:
     tok = JapaneseTokenizer("A")
-    rows = [CorpusRow(f"a#{i}", "a", "論点1", toks) for i, toks in enumerate([["量子", "研究"], ["資金", "調達"]])]
-    first = Corpus(tok).apply(CorpusDelta(1, {"a": "s1"}, [], rows), [r.tokens or [] for r in rows])
+    vocab: dict[str, int] = {}
+    first = Corpus(tok).apply(delta(1, {"a": "s1"}, [], [("a#0", "a", "論点1", ["量子", "研究"]),
+                                                          ("a#1", "a", "論点1", ["資金", "調達"])], vocab))
     assert first.top(["量子"], 5) == {"a#0": pytest.approx(float(first.scores(["量子"])[0]))}
-    # document a changes (its remark a#0 now speaks of 資金) and b arrives
-    rows2 = [CorpusRow("a#0", "a", "論点2", ["資金"]), CorpusRow("b#0", "b", None, ["量子", "量子"])]
-    second = first.apply(CorpusDelta(2, {"a": "s2", "b": "s1"}, ["a"], rows2), [r.tokens or [] for r in rows2])
+    # document a changes (its remark a#0 now speaks of 資金) and b arrives with a new word
+    second = first.apply(delta(2, {"a": "s2", "b": "s1"}, ["a"], [("a#0", "a", "論点2", ["資金"]),
+                                                                 ("b#0", "b", None, ["量子", "漁業"])], vocab))
     assert set(second.top(["量子"], 5)) == {"b#0"} and set(second.top(["資金"], 5)) == {"a#0"}
-    assert second.size == 2 and len(second) == 4 and second.titles() == {"論点2"}
+    assert second.size == 2 and len(second) == 4 and second.titles() == {"論点2"} and second.max_term == 5
     assert set(first.top(["量子"], 5)) == {"a#0"} and first.titles() == {"論点1"}  # the old snapshot is unchanged
+    assert not first.top(["漁業"], 5) and "漁業" not in first.vocabulary
     assert set(second.top(["資金", "量子"], 5, allowed={"b#0"})) == {"b#0"}
-    assert second.coverage(["量子", "漁業"]) == 0.5 and "研究" not in second.vocabulary
+    assert second.coverage(["量子", "宇宙"]) == 0.5 and "研究" not in second.vocabulary
 
 
 def test_top_breaks_ties_by_row_like_a_full_sort() -> None:
     docs = [["x"]] * 10 + [["x", "x"]]
-    c = Corpus(JapaneseTokenizer("A"))
-    rows = [CorpusRow(f"d#{i}", "d", None, t) for i, t in enumerate(docs)]
-    c = c.apply(CorpusDelta(1, {"d": "s"}, [], rows), docs)
+    c = Corpus(JapaneseTokenizer("A")).apply(delta(1, {"d": "s"}, [], [(f"d#{i}", "d", None, t) for i, t in enumerate(docs)], {}))
     assert list(c.top(["x"], 3)) == ["d#10", "d#0", "d#1"]

@@ -23,67 +23,58 @@ MAX_SEGMENTS = 8  # past this many, the small segments are merged into one
 
 @dataclass(frozen=True)
 class Segment:
-    """Postings of a batch of rows: term → (rows, term frequencies), term-major like a CSC matrix."""
+    """Postings of a batch of rows: term id → (rows, term frequencies), term-major like a CSC matrix."""
 
-    vocab: dict[str, int]
-    indptr: np.ndarray  # int64, len(vocab) + 1
+    indptr: np.ndarray  # int64, (highest term id in the segment + 2)
     rows: np.ndarray  # int64 global row of each posting
     tfs: np.ndarray  # float32
 
     @classmethod
-    def build(cls, rows: np.ndarray, token_lists: Sequence[Sequence[str]]) -> Segment:
-        vocab: dict[str, int] = {}
-        lengths = np.fromiter((len(t) for t in token_lists), dtype=np.int64, count=len(token_lists))
-        total = int(lengths.sum())
-        term_ids = np.fromiter(
-            (vocab.setdefault(t, len(vocab)) for toks in token_lists for t in toks), dtype=np.int64, count=total
-        )
+    def build(cls, rows: np.ndarray, term_ids: Sequence[np.ndarray]) -> Segment:
+        """Postings of ``rows`` (one array of term ids per row)."""
+        lengths = np.fromiter((len(t) for t in term_ids), dtype=np.int64, count=len(term_ids))
+        terms = np.concatenate(term_ids).astype(np.int64) if len(term_ids) else np.zeros(0, np.int64)
         row_of_token = np.repeat(np.asarray(rows, dtype=np.int64), lengths)
-        return cls.from_triples(vocab, term_ids, row_of_token, np.ones(total, dtype=np.float32))
+        return cls.from_triples(terms, row_of_token, np.ones(len(terms), dtype=np.float32))
 
     @classmethod
-    def from_triples(cls, vocab: dict[str, int], terms: np.ndarray, rows: np.ndarray, tfs: np.ndarray) -> Segment:
+    def from_triples(cls, terms: np.ndarray, rows: np.ndarray, tfs: np.ndarray) -> Segment:
         """Postings from (term id, row, tf) triples, duplicates summed."""
         if not len(terms):
-            return cls(vocab, np.zeros(len(vocab) + 1, dtype=np.int64), terms.astype(np.int64), tfs.astype(np.float32))
+            return cls(np.zeros(1, dtype=np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32))
         span = int(rows.max()) + 1
         keys, inverse = np.unique(terms * span + rows, return_inverse=True)
         summed = np.bincount(inverse, weights=tfs).astype(np.float32)
         key_terms = keys // span
-        indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(key_terms, minlength=len(vocab)), out=indptr[1:])
-        return cls(vocab, indptr, keys % span, summed)
+        n_terms = int(key_terms[-1]) + 1
+        indptr = np.zeros(n_terms + 1, dtype=np.int64)
+        np.cumsum(np.bincount(key_terms, minlength=n_terms), out=indptr[1:])
+        return cls(indptr, keys % span, summed)
 
-    def postings(self, term: str) -> tuple[np.ndarray, np.ndarray] | None:
-        col = self.vocab.get(term)
-        if col is None:
+    def postings(self, term: int) -> tuple[np.ndarray, np.ndarray] | None:
+        if term + 1 >= len(self.indptr):
             return None
-        a, b = self.indptr[col], self.indptr[col + 1]
+        a, b = self.indptr[term], self.indptr[term + 1]
+        if a == b:
+            return None
         return self.rows[a:b], self.tfs[a:b]
 
-    def triples(self, merged_vocab: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(term id in ``merged_vocab``, row, tf) of every posting; adds this segment's terms to the vocab."""
-        local_to_merged = np.fromiter(
-            (merged_vocab.setdefault(t, len(merged_vocab)) for t in self.vocab), dtype=np.int64, count=len(self.vocab)
-        )
-        local = np.repeat(np.arange(len(self.vocab), dtype=np.int64), np.diff(self.indptr))
-        return local_to_merged[local] if len(local) else local, self.rows, self.tfs
+    def triples(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(term id, row, tf) of every posting."""
+        return np.repeat(np.arange(len(self.indptr) - 1, dtype=np.int64), np.diff(self.indptr)), self.rows, self.tfs
 
 
 def merge(segments: Sequence[Segment]) -> Segment:
-    vocab: dict[str, int] = {}
-    parts = [s.triples(vocab) for s in segments]
-    terms = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
-    rows = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int64)
-    tfs = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0, np.float32)
-    return Segment.from_triples(vocab, terms, rows, tfs)
+    parts = [s.triples() for s in segments]
+    return Segment.from_triples(*(np.concatenate([p[k] for p in parts]) for k in range(3)))
 
 
 class BM25:
     """An immutable BM25 index over rows 0..n-1; ``updated`` returns a new one sharing the untouched parts."""
 
-    def __init__(self, segments: Sequence[Segment], doc_len: np.ndarray, alive: np.ndarray,
+    def __init__(self, vocab: dict[str, int], segments: Sequence[Segment], doc_len: np.ndarray, alive: np.ndarray,
                  k1: float = K1, b: float = B) -> None:
+        self.vocab = vocab  # term → id; append-only, so snapshots may share it
         self.segments = tuple(segments)
         self.doc_len = doc_len  # float32, one per row (>= 1)
         self.alive = alive  # bool, one per row
@@ -92,16 +83,21 @@ class BM25:
         self.avgdl = float(doc_len[alive].sum() / self.n) if self.n else 1.0
 
     @classmethod
+    def empty(cls, vocab: dict[str, int] | None = None) -> BM25:
+        return cls({} if vocab is None else vocab, [], np.zeros(0, np.float32), np.zeros(0, bool))
+
+    @classmethod
     def build(cls, token_lists: Sequence[Sequence[str]], k1: float = K1, b: float = B) -> BM25:
-        rows = np.arange(len(token_lists), dtype=np.int64)
-        seg = Segment.build(rows, token_lists)
-        return cls([seg], _lengths(token_lists), np.ones(len(token_lists), dtype=bool), k1, b)
+        """From token strings (ids given here, in order of first use)."""
+        vocab: dict[str, int] = {}
+        ids = [np.array([vocab.setdefault(t, len(vocab)) for t in toks], dtype=np.int64) for toks in token_lists]
+        return cls(vocab, [], np.zeros(0, np.float32), np.zeros(0, bool), k1, b).updated(np.zeros(0, np.int64), ids)
 
     def __len__(self) -> int:
         return len(self.alive)
 
-    def updated(self, dead_rows: np.ndarray, token_lists: Sequence[Sequence[str]]) -> BM25:
-        """A new index with ``dead_rows`` dropped and ``token_lists`` appended as rows len(self)…"""
+    def updated(self, dead_rows: np.ndarray, token_lists: Sequence[np.ndarray]) -> BM25:
+        """A new index with ``dead_rows`` dropped and rows len(self)… appended (one array of term ids each)."""
         alive = self.alive.copy()
         alive[np.asarray(dead_rows, dtype=np.int64)] = False
         segments = list(self.segments)
@@ -113,12 +109,15 @@ class BM25:
             alive = np.concatenate([alive, np.ones(len(token_lists), dtype=bool)])
         if len(segments) > MAX_SEGMENTS:
             segments = [segments[0], merge(segments[1:])]
-        return BM25(segments, doc_len, alive, self.k1, self.b)
+        return BM25(self.vocab, segments, doc_len, alive, self.k1, self.b)
 
     def df(self, token: str) -> int:
+        term = self.vocab.get(token)
+        if term is None:
+            return 0
         count = 0
         for seg in self.segments:
-            found = seg.postings(token)
+            found = seg.postings(term)
             if found is not None:
                 count += int(self.alive[found[0]].sum())
         return count
@@ -134,7 +133,10 @@ class BM25:
         norm = self.k1 * (1.0 - self.b)
         scale = self.k1 * self.b / self.avgdl
         for token in tokens:
-            found = [p for seg in self.segments if (p := seg.postings(token)) is not None]
+            term = self.vocab.get(token)
+            if term is None:
+                continue
+            found = [p for seg in self.segments if (p := seg.postings(term)) is not None]
             if not found:
                 continue
             live = [(rows[m], tfs[m]) for rows, tfs in found if (m := self.alive[rows]).any()]
@@ -147,5 +149,5 @@ class BM25:
         return out
 
 
-def _lengths(token_lists: Sequence[Sequence[str]]) -> np.ndarray:
+def _lengths(token_lists: Sequence[np.ndarray]) -> np.ndarray:
     return np.fromiter((max(len(t), 1) for t in token_lists), dtype=np.float32, count=len(token_lists))

@@ -40,6 +40,7 @@ class Corpus:
         shas: dict[str, str] | None = None,
         doc_topics: dict[str, frozenset[str]] | None = None,
         bm25: BM25 | None = None,
+        max_term: int = 0,
     ) -> None:
         self.tokenizer = tokenizer
         self.generation = generation
@@ -48,11 +49,18 @@ class Corpus:
         self.doc_rows: dict[str, np.ndarray] = doc_rows or {}
         self.shas: dict[str, str] = shas or {}
         self.doc_topics: dict[str, frozenset[str]] = doc_topics or {}
-        self.bm25 = bm25 or BM25([], np.zeros(0, np.float32), np.zeros(0, bool))
+        self.bm25 = bm25 or BM25.empty()
+        self.max_term = max_term  # the highest stored term id the vocabulary holds
 
     # --- building -------------------------------------------------------------------------
-    def apply(self, delta: Any, tokens: Sequence[Sequence[str]]) -> Corpus:
-        """A new corpus: ``delta.removed`` documents dropped, ``delta.rows`` (with ``tokens``) appended."""
+    def apply(self, delta: Any) -> Corpus:
+        """A new corpus: ``delta.removed`` documents dropped, ``delta.rows`` (with their term ids) appended."""
+        vocab = self.bm25.vocab  # append-only: older snapshots sharing it never see postings of new terms
+        for term_id, term in delta.terms:
+            vocab[term] = term_id
+        max_term = max([self.max_term, *(t for t, _ in delta.terms)])
+        empty = np.zeros(0, np.int32)
+        term_ids = [empty if r.term_ids is None else r.term_ids for r in delta.rows]
         removed = [d for d in delta.removed if d in self.doc_rows]
         dead = np.concatenate([self.doc_rows[d] for d in removed]) if removed else np.zeros(0, np.int64)
         rows = dict(self.rows)
@@ -81,7 +89,8 @@ class Corpus:
             doc_rows=doc_rows,
             shas=dict(delta.shas),
             doc_topics=doc_topics,
-            bm25=self.bm25.updated(dead, tokens),
+            bm25=self.bm25.updated(dead, term_ids),
+            max_term=max_term,
         )
 
     @property
@@ -132,6 +141,11 @@ class Corpus:
         top = pool[np.argsort(-scores[pool], kind="stable")][: max(depth, 0)]
         return {self.remark_ids[i]: float(scores[i]) for i in top if scores[i] > 0}
 
+    def term_ids(self, tokens: Sequence[str]) -> frozenset[int]:
+        """Ids of the tokens the vocabulary knows."""
+        vocab = self.bm25.vocab
+        return frozenset(vocab[t] for t in tokens if t in vocab)
+
     def coverage(self, tokens: Sequence[str]) -> float:
         """Share of distinct question tokens that occur in some live remark (0 when there are none)."""
         distinct = set(tokens)
@@ -140,24 +154,17 @@ class Corpus:
         return sum(1 for t in distinct if t in self.bm25) / len(distinct)
 
 
-def row_tokens(store: Any, tokenizer: Tokenizer, rows: Sequence[Any]) -> list[list[str]]:
-    """The stored tokens of each delta row; remarks stored without them (indexes from before schema v3) are
-    tokenized here, once, and their tokens stored, so the next open reads them."""
-    missing = [i for i, r in enumerate(rows) if r.tokens is None]
-    out: list[list[str]] = [r.tokens or [] for r in rows]
+def backfill_tokens(store: Any, tokenizer: Tokenizer, rows: Sequence[Any]) -> bool:
+    """Tokenize and store the remarks of ``rows`` stored without tokens (indexes from before schema v3), once:
+    the next open reads them. Returns whether there were any."""
+    missing = [r for r in rows if r.term_ids is None]
     if not missing:
-        return out
+        return False
     t0 = time.perf_counter()
-    fresh = tokenizer.tokenize_many([rows[i].text or "" for i in missing])
-    for i, toks in zip(missing, fresh, strict=True):
-        out[i] = toks
-    try:
-        store.store_tokens([(rows[i].remark_id, toks) for i, toks in zip(missing, fresh, strict=True)])
-        kept = "stored"
-    except Exception as exc:  # noqa: BLE001 - the search goes on; the next open tries again
-        kept = f"not stored ({exc})"
+    fresh = tokenizer.tokenize_many([r.text or "" for r in missing])
+    store.store_tokens([(r.remark_id, toks) for r, toks in zip(missing, fresh, strict=True)])
     logger.info(
-        "backfilled the lexical tokens of %d remarks indexed without them in %.1f s (%s)",
-        len(missing), time.perf_counter() - t0, kept,
+        "backfilled the lexical tokens of %d remarks indexed without them in %.1f s (stored)",
+        len(missing), time.perf_counter() - t0,
     )
-    return out
+    return True

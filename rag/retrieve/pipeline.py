@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from rag.retrieve.confidence import Calibration, load_calibration
-from rag.retrieve.corpus import Corpus, row_tokens
+from rag.retrieve.corpus import Corpus, backfill_tokens
 from rag.retrieve.diversity import bigrams, collapse_near_duplicates, mmr
 from rag.retrieve.fusion import fuse, lexical_margin, lexical_weight
 from rag.retrieve.glossary import Glossary, is_content_word, load_glossary
@@ -81,10 +81,11 @@ class Retriever:
                 return corpus
             t0 = time.perf_counter()
             full = corpus is None or corpus.needs_compaction
-            delta = self.store.corpus_delta({} if full or corpus is None else corpus.shas)
-            tokens = row_tokens(self.store, self.tokenizer, delta.rows)
             base = Corpus(self.tokenizer) if full or corpus is None else corpus
-            corpus = base.apply(delta, tokens)
+            delta = self.store.corpus_delta(base.shas, base.max_term)
+            if backfill_tokens(self.store, self.tokenizer, delta.rows):
+                delta = self.store.corpus_delta(base.shas, base.max_term)
+            corpus = base.apply(delta)
             self._corpus = corpus
             logger.info(
                 "lexical index: %d remarks (%s %d) in %.0f ms",
@@ -196,21 +197,23 @@ class Retriever:
         ids = list(dict.fromkeys([*dense, *lex]))
         cands.remarks = self.store.remarks(ids)
         ids = [rid for rid in ids if rid in cands.remarks]
-        cands.token_sets = {rid: frozenset(t) for rid, t in self.store.remark_tokens(ids).items()}
+        cands.token_sets = {rid: frozenset(a.tolist()) for rid, a in self.store.remark_term_ids(ids).items()}
+        cands.query_terms = corpus.term_ids(tokens)
         floor = min(dense.values()) if dense else 0.0
         cands.ids = ids
         cands.dense = np.array([dense.get(rid, floor) for rid in ids], dtype=np.float64)
         cands.lexical = np.array([lex.get(rid, 0.0) for rid in ids], dtype=np.float64)
         cands.has_dense = bool(dense)
         cands.vector = vec
-        distinct = set(tokens)
-        cands.best_share = max((self._token_share(distinct, cands, rid) for rid in ids), default=0.0)
+        cands.best_share = max((self._token_share(cands, rid) for rid in ids), default=0.0)
         return cands
 
     @staticmethod
-    def _token_share(distinct: set[str], cands: Candidates, remark_id: str) -> float:
+    def _token_share(cands: Candidates, remark_id: str) -> float:
         """Share of the question's distinct tokens the remark contains (0 for a question without tokens)."""
-        return len(distinct & cands.token_sets.get(remark_id, frozenset())) / len(distinct) if distinct else 0.0
+        distinct = len(set(cands.tokens))
+        found = len(cands.query_terms & cands.token_sets.get(remark_id, frozenset()))
+        return found / distinct if distinct else 0.0
 
     def query_tokens(self, lexical: Corpus, query: Query) -> tuple[list[str], float]:
         """The question's BM25 tokens and the share of its content words the corpus has.
@@ -381,7 +384,6 @@ class Retriever:
         median = float(np.median(dense)) if dense.size else 0.0
         ordered_dense = np.sort(dense)[::-1]
         second = float(ordered_dense[1]) if dense.size > 1 else median
-        distinct = set(cands.tokens)
         out: list[dict[str, float]] = []
         for pos, i in enumerate(picked):
             rid = cands.ids[i]
@@ -392,7 +394,7 @@ class Retriever:
                     "dense_gap": d - median if cands.has_dense else 0.0,
                     "dense_margin": max(0.0, d - second) if pos == 0 and cands.has_dense else 0.0,
                     "fused": float(fused[i]),
-                    "lex_cov": self._token_share(distinct, cands, rid),
+                    "lex_cov": self._token_share(cands, rid),
                     "corpus_cov": cands.corpus_cov,
                     "is_en": 1.0 if query.lang == "en" else 0.0,
                     "is_top": 1.0 if pos == 0 else 0.0,

@@ -29,9 +29,9 @@ class StoreLike(Protocol):
 
     def remarks(self, remark_ids: Sequence[str]) -> dict[str, StoredRemark]: ...
 
-    def corpus_delta(self, known: Mapping[str, str]) -> Any: ...  # index.tokens.CorpusDelta
+    def corpus_delta(self, known: Mapping[str, str], known_term: int = 0) -> Any: ...  # index.tokens.CorpusDelta
 
-    def remark_tokens(self, remark_ids: Sequence[str]) -> dict[str, list[str]]: ...
+    def remark_term_ids(self, remark_ids: Sequence[str]) -> dict[str, np.ndarray]: ...
 
     def remark_chunk_ids(self, remark_ids: Sequence[str]) -> dict[str, list[int]]: ...
 
@@ -52,7 +52,8 @@ class Candidates:
     best_share: float = 0.0  # the largest share of the question's distinct tokens one candidate contains
     topic_titles: frozenset[str] = frozenset()  # agenda items the question names by title (topics.py)
     remarks: dict[str, StoredRemark] = field(default_factory=dict)  # the candidates' records (read per search)
-    token_sets: dict[str, frozenset[str]] = field(default_factory=dict)  # the candidates' stored lexical tokens
+    token_sets: dict[str, frozenset[int]] = field(default_factory=dict)  # the candidates' stored term ids
+    query_terms: frozenset[int] = frozenset()  # ids of the question's tokens the corpus knows
 
 
 def dense_remark_scores(
