@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from index import queries
+from index import queries, tokens
+from index.tokens import CorpusDelta
 from rag.types import Filters, ParsedDocument, StoredChunk, StoredRemark
 
 
@@ -48,3 +49,22 @@ class StoreReads:
     def facets(self) -> dict[str, list[Any]]:
         with self._lock:
             return queries.facets(self._conn)
+
+    def corpus_delta(self, known: Mapping[str, str], known_term: int = 0) -> CorpusDelta:
+        """Documents, remark term ids and terms changed since ``known`` (document → sha256) and term id
+        ``known_term``, in one snapshot."""
+        with self._lock:
+            return tokens.corpus_delta(self._conn, known, known_term)
+
+    def remark_term_ids(self, remark_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        with self._lock:
+            return tokens.term_ids_of(self._conn, remark_ids)
+
+    def remark_tokens(self, remark_ids: Sequence[str]) -> dict[str, list[str]]:
+        """The stored lexical tokens of these remarks (those stored without tokens are left out)."""
+        with self._lock:
+            return tokens.tokens_of(self._conn, remark_ids)
+
+    def remark_chunk_ids(self, remark_ids: Sequence[str]) -> dict[str, list[int]]:
+        with self._lock:
+            return tokens.remark_chunk_ids(self._conn, remark_ids)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rag.errors import IndexStoreError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -61,6 +61,19 @@ CREATE TABLE IF NOT EXISTS chunks (
     vector BLOB NOT NULL          -- float32, dim values
 );
 CREATE INDEX IF NOT EXISTS chunks_by_remark ON chunks(remark_id);
+"""
+
+# v3: each remark's lexical tokens, computed once at ingest (the BM25 leg loads them; it never re-tokenizes),
+# as int32 ids into an append-only vocabulary, so a reader loads them as arrays.
+_SCHEMA_V3 = """
+CREATE TABLE IF NOT EXISTS lexical_terms (
+    term_id INTEGER PRIMARY KEY,  -- never reused: terms are only added
+    term TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS remark_tokens (
+    remark_id TEXT PRIMARY KEY REFERENCES remarks(remark_id) ON DELETE CASCADE,
+    term_ids BLOB NOT NULL        -- int32 little-endian, one per token, in text order
+) WITHOUT ROWID;
 """
 
 
@@ -134,15 +147,18 @@ def create_or_migrate(conn: sqlite3.Connection) -> None:
         for statement in _SCHEMA_V1.split(";"):
             if statement.strip():
                 conn.execute(statement)
-        _migrate_v2(conn)
-        conn.execute(
-            "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-        )
+        conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', '1')")
         conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('generation', '0')")
-        return
+        version = 1
     check_version(version)
+    # Migrations, in order: ``if version < N: ...`` (each idempotent).
     if version < 2:
         _migrate_v2(conn)
+    if version < 3:
+        for statement in _SCHEMA_V3.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+    if version < SCHEMA_VERSION:
         _set_version(conn)
 
 

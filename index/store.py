@@ -13,6 +13,7 @@ its files (load, sync, save, repair) are the ``index.vector_sync.VectorSync`` mi
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 import uuid
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from index import queries
+from index import tokens as index_tokens
 from index.lock import WriteLock
 from index.manifest import (
     load_manifest,
@@ -47,6 +49,7 @@ log = logging.getLogger(__name__)
 DB_FILE = "index.db"
 LOCK_FILE = "write.lock"
 _NO_IDS = np.empty(0, dtype=np.int64)
+EXACT_FEW = 512  # restricted searches over at most this many chunks read their vectors from SQLite
 EXACT_SUBSET = 4096  # restricted searches over at most this many chunks (or 5 %) are exact
 
 
@@ -108,6 +111,8 @@ class IndexStore(StoreReads, VectorSync):
             self._migrate()  # additive (new columns), so a read-only open may do it too
             manifest = load_manifest(self._conn)
         if manifest is not None:
+            if version is not None and version < SCHEMA_VERSION:
+                return self._migrate(manifest, version)
             return manifest
         if self.read_only:
             raise IndexStoreError(f"no index at {self.path} (empty database); run `rag ingest` first")
@@ -127,6 +132,23 @@ class IndexStore(StoreReads, VectorSync):
                 if self._conn.in_transaction:
                     self._conn.execute("ROLLBACK")
                 raise
+            write_manifest_file(self.path, manifest)
+        return manifest
+
+    def _migrate(self, manifest: dict[str, Any], version: int) -> dict[str, Any]:
+        """Upgrade an older schema in place (also for a read-only open: the new tables are derived data)."""
+        try:
+            with self._write_lock.hold(), queries.immediate(self._conn) as conn:
+                create_or_migrate(conn)
+                manifest = {**manifest, "schema_version": SCHEMA_VERSION}
+                store_manifest(conn, manifest)
+        except (IndexStoreError, sqlite3.Error) as exc:
+            raise IndexStoreError(
+                f"the index at {self.path} has schema version {version} and cannot be upgraded ({exc}); "
+                "open it once with write access"
+            ) from exc
+        log.info("index at %s upgraded from schema version %d to %d", self.path, version, SCHEMA_VERSION)
+        if not self.read_only:
             write_manifest_file(self.path, manifest)
         return manifest
 
@@ -154,10 +176,21 @@ class IndexStore(StoreReads, VectorSync):
             return "new"
         return "unchanged" if row[0] == sha256 else "changed"
 
-    def upsert(self, doc: ParsedDocument, chunks: Sequence[Chunk], vectors: np.ndarray) -> str:
-        """Add or replace one document with its chunks and their vectors: "added" | "replaced" | "unchanged"."""
+    def upsert(
+        self,
+        doc: ParsedDocument,
+        chunks: Sequence[Chunk],
+        vectors: np.ndarray,
+        tokens: Sequence[Sequence[str]] | None = None,
+    ) -> str:
+        """Add or replace one document with its chunks and their vectors: "added" | "replaced" | "unchanged".
+
+        ``tokens`` (one list per remark, in ``doc.remarks`` order) are the remarks' lexical tokens, stored for
+        the BM25 leg; without them the reader tokenizes those remarks once and stores them (``store_tokens``)."""
         self._require_writable()
         matrix = queries.check_upsert(doc, chunks, vectors, self.dim)
+        if tokens is not None and len(tokens) != len(doc.remarks):
+            raise ValueError(f"upsert of {doc.document}: {len(tokens)} token lists for {len(doc.remarks)} remarks")
         with self._lock, self._write_lock.hold():
             with queries.immediate(self._conn) as conn:
                 row = conn.execute(
@@ -171,6 +204,8 @@ class IndexStore(StoreReads, VectorSync):
                     queries.delete_document_rows(conn, doc.document)
                 last_id = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'chunks'").fetchone()
                 queries.insert_document(conn, doc, chunks, matrix)
+                if tokens is not None:
+                    index_tokens.put_tokens(conn, zip((r.id for r in doc.remarks), tokens, strict=True))
                 added = np.array(
                     [
                         r[0]
@@ -187,6 +222,13 @@ class IndexStore(StoreReads, VectorSync):
                 manifest, gen_before, removed, added, matrix if len(added) == len(matrix) else None
             )
         return "added" if row is None else "replaced"
+
+    def store_tokens(self, pairs: Sequence[tuple[str, Sequence[str]]]) -> None:
+        """Backfill remarks' lexical tokens (derived data: allowed on a read-only store too; no new generation)."""
+        with self._lock, self._write_lock.hold(), queries.immediate(self._conn) as conn:
+            known = {r[0] for b in queries.batched([p[0] for p in pairs]) for r in conn.execute(
+                f"SELECT remark_id FROM remarks WHERE remark_id IN ({','.join('?' * len(b))})", list(b))}  # noqa: S608
+            index_tokens.put_tokens(conn, [p for p in pairs if p[0] in known])
 
     def delete(self, document: str) -> None:
         """Remove a document, its remarks and chunks; NotFoundError when it is not in the index."""
@@ -256,6 +298,8 @@ class IndexStore(StoreReads, VectorSync):
             allowed = np.unique(np.asarray(chunk_ids, dtype=np.int64))
             if not len(allowed):
                 return []
+            if len(allowed) <= EXACT_FEW:
+                return self._exact(query, k, allowed)  # a few stored vectors beat a filtered scan of them all
             if vec.kind == "flat":
                 return vec.search(query, k, allowed)
             if len(allowed) > max(EXACT_SUBSET, 0.05 * len(vec.present)):

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 FAISS_FILE = "vectors.faiss"
 GEN_FILE = "vectors.gen"
+SAVE_COST_FACTOR = 20.0
 
 
 class VectorSync:
@@ -128,11 +129,16 @@ class VectorSync:
         self._sync()
         if self._vec is None:
             return
+        started = time.monotonic()
         self._vec.save(self.path / FAISS_FILE, self.path / GEN_FILE, self._vec_gen, uid=self.uid)
         self._saved_gen = self._vec_gen
         self._last_save = time.monotonic()
+        self._save_cost = self._last_save - started
 
     def _maybe_save(self) -> None:
-        due = time.monotonic() - self._last_save >= self.save_interval_s
+        """Save when ``save_interval_s`` passed, and at least 20× the last save's duration, so that writing a
+        large ``vectors.faiss`` takes at most ~5 % of a long ingest (SQLite holds every commit meanwhile)."""
+        interval = max(self.save_interval_s, SAVE_COST_FACTOR * getattr(self, "_save_cost", 0.0))
+        due = time.monotonic() - self._last_save >= interval
         if self._saved_gen != self._vec_gen and (due or self._saved_gen < 0):
             self._save()

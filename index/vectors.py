@@ -5,6 +5,9 @@ Three kinds, all inner product over unit vectors (= cosine):
 * ``flat``: ``IndexIDMap2(IndexFlatIP)``, exact; deletes with ``remove_ids``.
 * ``hnsw``: ``IndexIDMap2(IndexHNSWFlat)``; HNSW cannot delete, so deleted ids become tombstones that
   searches exclude, and the store rebuilds the graph from SQLite once tombstones pass 20 %.
+* ``hnsw_sq8``: ``IndexIDMap2(IndexHNSWSQ)``, HNSW over 8-bit scalar-quantized vectors (a quarter of the
+  memory of ``hnsw``, for a million remarks); SQ8 is trained on the stored vectors, so below
+  ``IVF_MIN_TRAIN`` vectors it is a flat index, like ``ivf``. Tombstones as for ``hnsw``.
 * ``ivf``: ``IndexIVFFlat`` with its own ids (IDMap would break after ``remove_ids``), trained on the
   stored vectors with ``nlist ≈ sqrt(n)``; below ``IVF_MIN_TRAIN`` vectors it is a flat index, and it is
   retrained once the collection has grown 4× past what it was trained on.
@@ -33,7 +36,8 @@ from rag.errors import IndexStoreError
 log = logging.getLogger(__name__)
 faiss: Any = _faiss  # the SWIG stubs shipped with faiss-cpu lack most classes and keyword arguments
 
-INDEX_TYPES = ("flat", "hnsw", "ivf")
+INDEX_TYPES = ("flat", "hnsw", "ivf", "hnsw_sq8")
+_TRAINED = ("ivf", "hnsw_sq8")  # kinds trained on the stored vectors (flat until IVF_MIN_TRAIN of them)
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 128
@@ -77,6 +81,11 @@ def _new_faiss(kind: str, dim: int, vectors: np.ndarray) -> Any:
     if kind == "hnsw":
         index = faiss.index_factory(dim, f"IDMap2,HNSW{HNSW_M},Flat", faiss.METRIC_INNER_PRODUCT)
         faiss.downcast_index(index.index).hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        return index
+    if kind == "hnsw_sq8":
+        index = faiss.index_factory(dim, f"IDMap2,HNSW{HNSW_M}_SQ8", faiss.METRIC_INNER_PRODUCT)
+        faiss.downcast_index(index.index).hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        index.train(vectors)
         return index
     nlist = max(1, int(math.sqrt(len(vectors))))
     index = faiss.index_factory(dim, f"IVF{nlist},Flat", faiss.METRIC_INNER_PRODUCT)
@@ -136,7 +145,7 @@ class VectorIndex:
     def __init__(self, dim: int, index_type: str) -> None:
         self.dim = dim
         self.index_type = check_index_type(index_type)
-        self.kind = "flat" if index_type == "ivf" else index_type
+        self.kind = "flat" if index_type in _TRAINED else index_type
         self.index: Any = _new_faiss(self.kind, dim, np.empty((0, dim), np.float32))
         self.present = _EMPTY  # sorted ids stored in the FAISS index (live and dead)
         self.dead = _EMPTY  # sorted tombstones: stored but deleted (HNSW)
@@ -150,9 +159,9 @@ class VectorIndex:
         """Whether a full rebuild from the stored vectors is due (tombstones, IVF training)."""
         if self.kind == "hnsw":
             return len(self.dead) > TOMBSTONE_REBUILD_FRACTION * max(1, len(self.present))
+        if self.index_type in _TRAINED and self.kind == "flat":
+            return live_count >= IVF_MIN_TRAIN
         if self.index_type == "ivf":
-            if self.kind == "flat":
-                return live_count >= IVF_MIN_TRAIN
             nlist = int(self.index.nlist)
             return live_count > 4 * nlist * nlist
         return False
@@ -163,12 +172,12 @@ class VectorIndex:
         ids = np.ascontiguousarray(ids, dtype=np.int64)
         vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dim)
         kind = self.index_type
-        if kind == "ivf" and len(ids) < IVF_MIN_TRAIN:
+        if kind in _TRAINED and len(ids) < IVF_MIN_TRAIN:
             kind = "flat"
         index = _new_faiss(kind, self.dim, vectors)
         if len(ids):
             index.add_with_ids(vectors, ids)
-        self.index, self.kind = index, kind
+        self.index, self.kind = index, "hnsw" if kind == "hnsw_sq8" else kind
         self.present, self.dead = np.sort(ids), _EMPTY
         log.info("built %s index with %d vectors", kind, len(ids))
 
@@ -179,7 +188,11 @@ class VectorIndex:
         matrix = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dim)
         with _omp_threads(1 if len(ids) < SMALL_ADD else None):
             self.index.add_with_ids(matrix, ids)
-        self.present = np.union1d(self.present, ids)
+        ordered = np.sort(ids)
+        if not len(self.present) or ordered[0] > self.present[-1]:  # the usual case: ids only grow
+            self.present = np.concatenate([self.present, ordered])
+        else:
+            self.present = np.union1d(self.present, ids)
 
     def remove(self, ids: np.ndarray) -> None:
         ids = np.intersect1d(np.asarray(ids, dtype=np.int64), self.live)

@@ -22,12 +22,15 @@ if TYPE_CHECKING:
     from index.store import IndexStore
     from rag.embed import Embedder
     from rag.embed.cache import EmbeddingCache
+    from rag.retrieve.lexical import JapaneseTokenizer
     from rag.retrieve.pipeline import Retriever
 
 logger = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES = (".pdf", ".txt", ".md", ".text", ".json", ".html", ".htm")
 EMBED_CACHE_FILE = "embeddings.sqlite"
+INGEST_BATCH_DOCS = 32  # folder ingest embeds and commits this many documents together …
+INGEST_BATCH_CHUNKS = 4096  # … or fewer, once their chunks reach this many
 
 
 def iter_minutes_files(paths: Iterable[Path]) -> tuple[list[Path], dict[str, str]]:
@@ -69,6 +72,7 @@ class RagService:
         self._store: IndexStore | None = None
         self._retriever: Retriever | None = None
         self._cache: EmbeddingCache | None = None
+        self._tokenizer: JapaneseTokenizer | None = None
         self._load_lock = threading.RLock()
         self._write_lock = threading.Lock()
 
@@ -82,9 +86,23 @@ class RagService:
                 self._embedder = load_embedder(self.settings)
             return self._embedder
 
-    def store(self, *, create: bool = True) -> IndexStore:
-        """The index store; ``create=False`` refuses to create an index that does not exist yet."""
+    @property
+    def tokenizer(self) -> JapaneseTokenizer:
+        """The lexical tokenizer: remarks are tokenized once, at ingest, and their tokens stored."""
         with self._load_lock:
+            if self._tokenizer is None:
+                from rag.retrieve.lexical import JapaneseTokenizer
+
+                self._tokenizer = JapaneseTokenizer("A")
+            return self._tokenizer
+
+    def store(self, *, create: bool = True) -> IndexStore:
+        """The index store; ``create=False`` refuses to create an index that does not exist yet.
+
+        A store first opened read-only (a search) is reopened for writing by the first write."""
+        with self._load_lock:
+            if self._store is not None and create and self._store.read_only:
+                self._reopen_writable()
             if self._store is None:
                 from index.store import IndexStore
 
@@ -98,6 +116,24 @@ class RagService:
                     read_only=not create,
                 )
             return self._store
+
+    def _reopen_writable(self) -> None:
+        from index.store import IndexStore
+
+        old = self._store
+        if old is None:
+            return
+        emb = self.embedder
+        self._store = IndexStore(
+            Path(self.settings.index_dir),
+            model_id=emb.model_id,
+            fingerprint=emb.fingerprint,
+            dim=emb.dim,
+            index_type=self.settings.index_type,
+        )
+        if self._retriever is not None:
+            self._retriever.use_store(self._store)  # its corpus stays valid: the same database
+        old.close()
 
     @property
     def retriever(self) -> Retriever:
@@ -116,6 +152,7 @@ class RagService:
                     self.settings,
                     cross_encoder=cross_encoder,
                     sentence_cache=self._embedding_cache(),
+                    tokenizer=self.tokenizer,
                 )
             return self._retriever
 
@@ -167,20 +204,71 @@ class RagService:
         report = IngestReport(failed=dict(problems))
         files = _one_file_per_document(files, report.skipped)
         bar = _progress(files, progress, "ingest")
+        pending: list[tuple[str, ParsedDocument]] = []
         for path in bar:
             try:
                 try:
                     data = path.read_bytes()
                 except OSError as exc:
                     raise ParseError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
-                outcome = self._ingest_one(path.name, data, source=str(path), report=report)
+                doc = self._parse_new(path.name, data, source=str(path), report=report)
             except RagError as exc:
                 report.failed[str(path)] = str(exc)
-                outcome = "failed"
+                doc = None
                 logger.warning("%s", exc)
-            if on_file is not None:
-                on_file(str(path), outcome)
+                if on_file is not None:
+                    on_file(str(path), "failed")
+                continue
+            if doc is None:
+                if on_file is not None:
+                    on_file(str(path), "unchanged")
+                continue
+            pending.append((str(path), doc))
+            if _batch_full([d for _, d in pending], self.settings.chunk_size):
+                self._flush(pending, report, on_file)
+        self._flush(pending, report, on_file)
         return report
+
+    def _parse_new(self, name: str, data: bytes, *, source: str, report: IngestReport) -> ParsedDocument | None:
+        """The parsed document, or None (reported unchanged) when the index already holds these bytes."""
+        from rag.parse import parse_bytes
+
+        document = Path(name).stem
+        sha = hashlib.sha256(data).hexdigest()
+        if self.store(create=True).document_status(document, sha) == "unchanged":
+            report.unchanged.append(document)
+            return None
+        doc = parse_bytes(name, data)
+        return doc if doc.source == source else replace(doc, source=source)
+
+    def _flush(
+        self,
+        pending: list[tuple[str, ParsedDocument]],
+        report: IngestReport,
+        on_file: Callable[[str, str], None] | None,
+    ) -> None:
+        """Index the pending documents: one embedding pass over all their chunks, then one commit each."""
+        if not pending:
+            return
+        docs = [d for _, d in pending]
+        outcomes: list[str | RagError]
+        try:
+            outcomes = list(self._index_batch(docs))
+        except RagError as exc:
+            outcomes = [exc] * len(docs)
+        for (path, doc), outcome in zip(pending, outcomes, strict=True):
+            if isinstance(outcome, RagError):
+                report.failed[path] = str(outcome)
+                logger.warning("%s", outcome)
+                name = "failed"
+            else:
+                getattr(report, outcome).append(doc.document)
+                report.remarks += len(doc.remarks)
+                report.topics += len(doc.topics)
+                name = outcome
+            if on_file is not None:
+                on_file(path, name)
+        pending.clear()
 
     def ingest_bytes(self, name: str, data: bytes) -> IngestReport:
         """Same as ``ingest`` for one uploaded file (its name decides PDF or text)."""
@@ -197,64 +285,72 @@ class RagService:
         """Index already-parsed documents (eval loads BEIR corpora this way: one remark per entry)."""
         report = IngestReport()
         store = self.store(create=True)
-        for doc in _progress(docs, progress, "index"):
+        batch: list[ParsedDocument] = []
+        items = list(docs)
+        for pos, doc in enumerate(_progress(items, progress, "index")):
             if store.document_status(doc.document, doc.sha256) == "unchanged":
                 report.unchanged.append(doc.document)
-                continue
-            outcome = self._index_parsed(doc)
-            getattr(report, outcome).append(doc.document)
-            report.remarks += len(doc.remarks)
-            report.topics += len(doc.topics)
+            else:
+                batch.append(doc)
+            if batch and (pos == len(items) - 1 or _batch_full(batch, self.settings.chunk_size)):
+                for done, outcome in zip(batch, self._index_batch(batch), strict=True):
+                    getattr(report, outcome).append(done.document)
+                    report.remarks += len(done.remarks)
+                    report.topics += len(done.topics)
+                batch = []
         return report
 
     def _ingest_one(self, name: str, data: bytes, *, source: str, report: IngestReport) -> str:
-        from rag.parse import parse_bytes
-
-        document = Path(name).stem
-        sha = hashlib.sha256(data).hexdigest()
-        store = self.store(create=True)
-        if store.document_status(document, sha) == "unchanged":
-            report.unchanged.append(document)
+        doc = self._parse_new(name, data, source=source, report=report)
+        if doc is None:
             return "unchanged"
-        doc = parse_bytes(name, data)
-        if doc.source != source:
-            doc = replace(doc, source=source)
         outcome = self._index_parsed(doc)
-        getattr(report, outcome).append(document)
+        getattr(report, outcome).append(doc.document)
         report.remarks += len(doc.remarks)
         report.topics += len(doc.topics)
         return outcome
 
     def _index_parsed(self, doc: ParsedDocument) -> str:
+        return self._index_batch([doc])[0]
+
+    def _index_batch(self, docs: Sequence[ParsedDocument]) -> list[str]:
+        """Chunk, embed (one pass over all the documents' chunks), tokenize and store each document.
+
+        Sentence vectors for the rerank are not computed here: the rerank embeds the sentences of its few top
+        candidates at query time, into the same persistent cache."""
         import numpy as np
 
         from rag.chunk import chunk_remark
         from rag.embed.cache import embed_passages_cached
 
         store = self.store(create=True)
-        chunks = [
-            c
-            for r in doc.remarks
-            for c in chunk_remark(r, size=self.settings.chunk_size, overlap=self.settings.chunk_overlap)
+        per_doc = [
+            [
+                c
+                for r in doc.remarks
+                for c in chunk_remark(r, size=self.settings.chunk_size, overlap=self.settings.chunk_overlap)
+            ]
+            for doc in docs
         ]
-        cache = self._embedding_cache()
-        if chunks:
-            vectors = embed_passages_cached(self.embedder, [c.text for c in chunks], cache)
+        texts = [c.text for chunks in per_doc for c in chunks]
+        if texts:
+            vectors = embed_passages_cached(self.embedder, texts, self._embedding_cache())
         else:
             vectors = np.zeros((0, self.embedder.dim), dtype="float32")
-        if self.settings.rerank and not self.settings.cross_encoder:
-            # The rerank stage scores single sentences: embed them now, into the same persistent cache,
-            # so searches embed nothing but the question.
-            from rag.retrieve.rerank import remark_sentences
-
-            sentences = [s for r in doc.remarks for s in remark_sentences(r.text)]
-            embed_passages_cached(self.embedder, sentences, cache)
-        with self._write_lock:
-            return store.upsert(doc, chunks, vectors)
+        tokenizer = self.tokenizer
+        outcomes: list[str] = []
+        start = 0
+        for doc, chunks in zip(docs, per_doc, strict=True):
+            tokens = tokenizer.tokenize_corpus([r.text for r in doc.remarks])
+            with self._write_lock:
+                outcomes.append(store.upsert(doc, chunks, vectors[start : start + len(chunks)], tokens))
+            start += len(chunks)
+        return outcomes
 
     def delete(self, document: str) -> None:
         """Remove a document and its remarks; raises NotFoundError when absent."""
-        store = self.store(create=False)
+        self.store(create=False)  # refuses to create an index just to delete from it
+        store = self.store(create=True)
         with self._write_lock:
             store.delete(document)
 
@@ -328,6 +424,14 @@ def _rank(path: Path) -> int:
     order = [".txt", ".text", ".md", ".pdf"]
     return order.index(path.suffix.lower()) if path.suffix.lower() in order else len(order)
 
+
+
+def _batch_full(docs: Sequence[ParsedDocument], chunk_size: int) -> bool:
+    """Whether a batch of parsed documents is big enough to embed and commit (about ``INGEST_BATCH_CHUNKS``)."""
+    if len(docs) >= INGEST_BATCH_DOCS:
+        return True
+    chars = sum(len(r.text) for d in docs for r in d.remarks)
+    return chars >= INGEST_BATCH_CHUNKS * max(chunk_size, 1)
 
 
 def _progress(items: Sequence[Any], enabled: bool, desc: str) -> Iterable[Any]:

@@ -20,7 +20,7 @@ class Settings(BaseSettings):
 
     # storage
     index_dir: Path = Field(default=Path("data/index"), description="Where the index lives (RAG_INDEX_DIR).")
-    index_type: str = Field(default="flat", description="flat | hnsw | ivf, for a new index.")
+    index_type: str = Field(default="flat", description="flat | hnsw | ivf | hnsw_sq8, for a new index.")
     model_cache: Path = Field(default_factory=lambda: _default_cache() / "models")
 
     # embedding model

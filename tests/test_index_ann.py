@@ -71,11 +71,11 @@ def recall(store: IndexStore, x: np.ndarray, queries: np.ndarray, allowed: np.nd
 
 
 @pytest.mark.timeout(600)
-@pytest.mark.parametrize("index_type", ["hnsw", "ivf"])
+@pytest.mark.parametrize("index_type", ["hnsw", "ivf", "hnsw_sq8"])
 def test_recall_at_10_against_exact(tmp_path: Path, index_type: str) -> None:
     x, queries = dataset()
     with build(tmp_path / index_type, index_type, x) as store:
-        assert store.info()["vectors"]["kind"] == index_type
+        assert store.info()["vectors"]["kind"] == ("hnsw" if index_type == "hnsw_sq8" else index_type)
         assert recall(store, x, queries, None) >= 0.95
         # restricted: 30 % of the collection (approximate path, with a selector) …
         subset = np.concatenate([store.chunk_ids_for(Filters(document=f"syn{d:03d}")) for d in range(12)])  # type: ignore[arg-type]
@@ -99,3 +99,21 @@ def test_flat_is_exact_and_hnsw_works_on_plain_random_vectors() -> None:
         assert {c for c, _ in flat.search(q, K)} == truth
         found += len({c for c, _ in hnsw.search(q, K)} & truth)
     assert found / (K * QUERIES) >= 0.95
+
+
+def test_hnsw_sq8_is_quantized_and_close_to_exact_on_random_vectors() -> None:
+    """8-bit HNSW (RAG_INDEX_TYPE=hnsw_sq8) holds a quarter of the float32 bytes and keeps recall@10 ≥ 0.95."""
+    import faiss
+
+    x, queries = dataset(clustered=False)
+    ids = np.arange(1, N + 1, dtype=np.int64)
+    sq8 = VectorIndex(DIM, "hnsw_sq8")
+    sq8.build(ids, x)
+    inner = faiss.downcast_index(sq8.index.index)
+    assert isinstance(inner, faiss.IndexHNSWSQ) and sq8.kind == "hnsw"
+    assert faiss.downcast_index(inner.storage).code_size == DIM  # one byte per dimension
+    found = sum(len({c for c, _ in sq8.search(q, K)} & exact(x, ids, q)) for q in queries)
+    assert found / (K * QUERIES) >= 0.95
+    small = VectorIndex(DIM, "hnsw_sq8")  # too few vectors to train SQ8 on: exact until IVF_MIN_TRAIN
+    small.build(ids[:100], x[:100])
+    assert small.kind == "flat" and not small.needs_rebuild(100) and small.needs_rebuild(5000)

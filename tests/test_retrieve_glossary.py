@@ -154,7 +154,7 @@ def test_named_title_lifts_its_remarks(retriever: Retriever) -> None:
     plain = retriever.fused_scores(query, cands, "hybrid", cal)
     named = dataclasses.replace(cands, topic_titles=frozenset({"論点2"}))
     lifted = retriever.fused_scores(query, named, "hybrid", cal)
-    under = [retriever._remarks[rid].topic == "論点2" for rid in cands.ids]
+    under = [cands.remarks[rid].topic == "論点2" for rid in cands.ids]
     np.testing.assert_allclose(lifted - plain, [0.5 if u else 0.0 for u in under])
     assert any(under) and not all(under)
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pytest
 
+from index.tokens import CorpusDelta, CorpusRow
 from rag.embed.hashing import HashingEmbedder
 from rag.errors import InputError
 from rag.retrieve.pipeline import Retriever
@@ -46,6 +47,8 @@ class FakeStore:
         self._chunks.append(StoredChunk(len(self._chunks), "B#4", 1, text[:10], 0, 10))
         self.vectors = embedder.embed_passages([c.text for c in self._chunks])
         self.searches: list[int] = []
+        self.tokens: dict[str, np.ndarray] = {}  # stored term ids (the Retriever backfills them)
+        self.terms: dict[str, int] = {}
 
     def search(self, vector: np.ndarray, k: int, *, chunk_ids: np.ndarray | None = None) -> list[tuple[int, float]]:
         self.searches.append(k)
@@ -78,6 +81,32 @@ class FakeStore:
 
     def all_remarks(self) -> list[StoredRemark]:
         return list(self._remarks.values())
+
+    def corpus_delta(self, known: Mapping[str, str], known_term: int = 0) -> CorpusDelta:
+        shas = {r.document: f"sha-{self.generation}" for r in self._remarks.values()}
+        removed = [d for d, sha in known.items() if shas.get(d) != sha]
+        rows = [
+            CorpusRow(r.remark_id, r.document, r.topic, self.tokens.get(r.remark_id),
+                      None if r.remark_id in self.tokens else r.text)
+            for r in self._remarks.values() if known.get(r.document) != shas[r.document]
+        ]
+        terms = [(i, t) for t, i in self.terms.items() if i > known_term]
+        return CorpusDelta(self.generation, shas, removed, rows, terms)
+
+    def store_tokens(self, pairs: Sequence[tuple[str, Sequence[str]]]) -> None:
+        for rid, toks in pairs:
+            ids = [self.terms.setdefault(t, len(self.terms) + 1) for t in toks]
+            self.tokens[rid] = np.array(ids, dtype=np.int32)
+
+    def remark_term_ids(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        return {i: self.tokens[i] for i in ids if i in self.tokens}
+
+    def remark_chunk_ids(self, ids: Sequence[str]) -> dict[str, list[int]]:
+        out: dict[str, list[int]] = {}
+        for c in self._chunks:
+            if c.remark_id in ids:
+                out.setdefault(c.remark_id, []).append(c.chunk_id)
+        return out
 
 
 @pytest.fixture()

@@ -106,3 +106,22 @@ def test_iter_minutes_files_reports_missing_and_unsupported(tmp_path: Path) -> N
     files, problems = iter_minutes_files([tmp_path, tmp_path / "nope.txt", tmp_path / "b.docx"])
     assert files == [tmp_path / "a.txt"]
     assert set(problems) == {str(tmp_path / "nope.txt"), str(tmp_path / "b.docx")}
+
+
+def test_folder_ingest_embeds_documents_together_and_stores_tokens(
+    svc: RagService, seed_txt: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "several"
+    folder.mkdir()
+    samples = sorted((Path(__file__).resolve().parents[1] / "rag" / "samples").glob("*.txt"))[:2]
+    for src in [seed_txt, *samples]:
+        shutil.copy(src, folder / src.name)
+    counter = CallCounter(svc)
+    seen: list[tuple[str, str]] = []
+    report = svc.ingest([folder], on_file=lambda path, outcome: seen.append((Path(path).stem, outcome)))
+    assert len(report.added) == 3 and [o for _, o in seen] == ["added"] * 3
+    assert counter.calls == 1  # one embedding pass over the three documents' chunks (no sentence pass)
+    remarks = svc.document(SEED_DOC).remarks
+    stored = svc.store().remark_tokens([r.id for r in remarks])
+    assert set(stored) == {r.id for r in remarks}
+    assert stored[remarks[0].id] == svc.tokenizer.tokenize(remarks[0].text)

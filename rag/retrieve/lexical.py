@@ -7,7 +7,6 @@ auxiliaries and symbols dropped) after NFKC width folding, so ＤＡＲＰＡ, D
 
 from __future__ import annotations
 
-import logging
 import re
 import threading
 import unicodedata
@@ -16,8 +15,6 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 import numpy as np
-
-logger = logging.getLogger(__name__)
 
 # Part-of-speech heads that carry no topic: particles, auxiliaries, symbols, blanks, conjunctions …
 _STOP_POS = {"助詞", "助動詞", "補助記号", "空白", "記号", "接続詞", "感動詞", "フィラー", "代名詞", "接尾辞"}
@@ -103,26 +100,27 @@ class JapaneseTokenizer:
     def tokenize_many(self, texts: Sequence[str]) -> list[list[str]]:
         return [self.tokenize(t) for t in texts]
 
+    def tokenize_corpus(self, texts: Sequence[str]) -> list[list[str]]:
+        """Tokens of remark texts at ingest (bypassing the LRU, which is for questions and titles)."""
+        return [list(self._tokenize_uncached(t, False)) for t in texts]
+
 
 class LexicalIndex:
-    """BM25 over a fixed list of remark texts; scores every remark for a question."""
+    """BM25 (`rag.retrieve.bm25`, bm25s's scores) over a fixed list of remark texts; scores every remark.
+
+    The Retriever keeps its corpus in `rag.retrieve.corpus.Corpus` (stored tokens, incremental); this one
+    tokenizes the texts it is given, for comparisons and small tools."""
 
     def __init__(self, tokenizer: Tokenizer, remark_ids: Sequence[str], texts: Sequence[str],
                  k1: float = 1.2, b: float = 0.75) -> None:
-        import bm25s
+        from rag.retrieve.bm25 import BM25
 
-        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs each index build at DEBUG to stderr
         self.tokenizer = tokenizer
         self.remark_ids = list(remark_ids)
         self.position = {rid: i for i, rid in enumerate(self.remark_ids)}
         corpus_tokens = tokenizer.tokenize_many(texts)
         self.vocabulary: set[str] = {t for doc in corpus_tokens for t in doc}
-        self._bm25: Any = None
-        if self.remark_ids:
-            bm25 = bm25s.BM25(k1=k1, b=b)
-            # Empty documents would break bm25s; give them a token nobody asks for.
-            bm25.index([doc or ["\u0000"] for doc in corpus_tokens], show_progress=False)
-            self._bm25 = bm25
+        self._bm25 = BM25.build(corpus_tokens, k1=k1, b=b)
 
     def __len__(self) -> int:
         return len(self.remark_ids)
@@ -132,10 +130,7 @@ class LexicalIndex:
 
     def scores(self, tokens: Sequence[str]) -> np.ndarray:
         """BM25 score of every remark (in `remark_ids` order) for the question tokens."""
-        known = [t for t in tokens if t in self.vocabulary]
-        if self._bm25 is None or not known:
-            return np.zeros(len(self.remark_ids), dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+        return self._bm25.scores(tokens)
 
     def coverage(self, tokens: Sequence[str]) -> float:
         """Share of distinct question tokens that occur anywhere in the corpus (0 when there are none)."""

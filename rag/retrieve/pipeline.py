@@ -3,7 +3,7 @@
 Stages (each timed in `SearchResult.timings_ms`):
   embed     the question vector (embedder.embed_queries)
   dense     FAISS search through the IndexStore; chunk hits aggregated to remarks by max
-  lexical   Sudachi + BM25 over all remarks (rebuilt when `store.generation` changes)
+  lexical   BM25 over the stored tokens of all remarks (corpus.py; caught up when `store.generation` moves)
   fusion    normalized, language-weighted sum (fusion.py) and the soft date preference
   rerank    CrossEncoder on the top candidates when one is configured (else a no-op)
   highlight near-duplicate collapse, MMR, confidence, highlights
@@ -21,22 +21,24 @@ from typing import Any
 import numpy as np
 
 from rag.retrieve.confidence import Calibration, load_calibration
+from rag.retrieve.corpus import Corpus, backfill_tokens
 from rag.retrieve.diversity import bigrams, collapse_near_duplicates, mmr
 from rag.retrieve.fusion import fuse, lexical_margin, lexical_weight
 from rag.retrieve.glossary import Glossary, is_content_word, load_glossary
 from rag.retrieve.highlight import SentenceScorer as SentenceFn
 from rag.retrieve.highlight import highlight
-from rag.retrieve.lexical import JapaneseTokenizer, LexicalIndex
+from rag.retrieve.lexical import JapaneseTokenizer
 from rag.retrieve.query import Query, parse_query, validate_options
 from rag.retrieve.rerank import PairScorer, SentenceScorer, cross_encoder_scores, load_cross_encoder, to_unit
 from rag.retrieve.stages import Candidates, StoreLike, dense_remark_scores
-from rag.retrieve.topics import TopicMatcher
+from rag.retrieve.topics import TopicMatcher, has_cue
 from rag.settings import Settings
 from rag.types import Filters, Hit, SearchResult, StoredRemark
 
 logger = logging.getLogger(__name__)
 
 RERANK_DEPTH = 20  # candidates the cross-encoder rescores
+_CACHE_LIMIT = 200_000  # chunk → remark entries (and bigram sets) kept between searches
 
 
 class Retriever:
@@ -49,63 +51,61 @@ class Retriever:
         settings: Settings,
         cross_encoder: object | None = None,
         sentence_cache: Any | None = None,
+        tokenizer: JapaneseTokenizer | None = None,
     ) -> None:
         self.store: StoreLike = store
         self.embedder = embedder
         self.settings = settings
         self.calibration: Calibration = load_calibration(str(getattr(embedder, "model_id", "")))
         self._model_free: Calibration = load_calibration("")  # the file's "default" entry
-        self.tokenizer = JapaneseTokenizer("A")
+        self.tokenizer = tokenizer or JapaneseTokenizer("A")
         self.glossary: Glossary = load_glossary([settings.glossary] if settings.glossary else [])
         self._cross_encoder: PairScorer | None = cross_encoder  # type: ignore[assignment]
         self._cross_encoder_loaded = cross_encoder is not None
         self.sentence_scorer = SentenceScorer(embedder, cache=sentence_cache)
         self._lock = threading.Lock()
-        self._generation: object = object()  # never equal to a real generation
-        self._lexical: LexicalIndex | None = None
-        self._remarks: dict[str, StoredRemark] = {}
+        self._corpus: Corpus | None = None  # one immutable snapshot, swapped whole (corpus.py)
+        self._topics: tuple[Corpus, TopicMatcher] | None = None
         self._grams: dict[str, frozenset[str]] = {}
-        self._doc_tokens: dict[str, frozenset[str]] = {}
-        self._chunk_remark: dict[int, str] = {}
-        self._remark_chunks: dict[str, list[int]] = {}
-        self._topics = TopicMatcher({}, [])
+        self._chunk_remark: dict[int, str] = {}  # chunk ids are never reused, so this cache stays valid
 
     # --- corpus state ----------------------------------------------------------------------
-    def refresh(self) -> LexicalIndex:
-        """Rebuild the BM25 index and remark caches if the store changed since the last search."""
+    def refresh(self) -> Corpus:
+        """The lexical corpus at the store's generation: caught up from the store's delta when it moved."""
+        corpus = self._corpus
+        if corpus is not None and corpus.generation == self.store.generation:
+            return corpus
         with self._lock:
-            generation = self.store.generation
-            if self._lexical is not None and generation == self._generation:
-                return self._lexical
+            corpus = self._corpus
+            if corpus is not None and corpus.generation == self.store.generation:
+                return corpus
             t0 = time.perf_counter()
-            remarks = self.store.all_remarks()
-            self._remarks = {r.remark_id: r for r in remarks}
-            ids = [r.remark_id for r in remarks]
-            texts = [r.text for r in remarks]
-            lexical = LexicalIndex(self.tokenizer, ids, texts)
-            self._doc_tokens = {rid: frozenset(self.tokenizer.tokenize(t)) for rid, t in zip(ids, texts, strict=True)}
-            titles = {r.topic: self.tokenizer.tokenize(r.topic) for r in remarks if r.topic}
-            self._topics = TopicMatcher(titles, self._doc_tokens.values())
-            self._grams = {}
-            self._chunk_remark = {}
-            self._remark_chunks = self._map_chunks({r.document for r in remarks})
-            self._lexical = lexical
-            self._generation = generation
-            logger.info("lexical index: %d remarks in %.0f ms", len(ids), (time.perf_counter() - t0) * 1000)
-            return lexical
+            full = corpus is None or corpus.needs_compaction
+            base = Corpus(self.tokenizer) if full or corpus is None else corpus
+            delta = self.store.corpus_delta(base.shas, base.max_term)
+            if backfill_tokens(self.store, self.tokenizer, delta.rows):
+                delta = self.store.corpus_delta(base.shas, base.max_term)
+            corpus = base.apply(delta)
+            self._corpus = corpus
+            logger.info(
+                "lexical index: %d remarks (%s %d) in %.0f ms",
+                corpus.size, "loaded" if full else "added", len(delta.rows), (time.perf_counter() - t0) * 1000,
+            )
+            return corpus
 
-    def _map_chunks(self, documents: set[str]) -> dict[str, list[int]]:
-        """remark id → its chunk ids (to score lexical-only candidates exactly on the dense leg)."""
-        ids: list[int] = []
-        for doc in sorted(documents):
-            found = self.store.chunk_ids_for(Filters(document=doc))
-            if found is not None:
-                ids.extend(int(i) for i in found)
-        out: dict[str, list[int]] = {}
-        for ch in self.store.chunks(ids) if ids else []:
-            out.setdefault(ch.remark_id, []).append(ch.chunk_id)
-            self._chunk_remark[ch.chunk_id] = ch.remark_id
-        return out
+    def use_store(self, store: Any) -> None:
+        """Search through another handle on the same index (the service reopens a read-only one for writing)."""
+        self.store = store
+
+    def topic_matcher(self, corpus: Corpus) -> TopicMatcher:
+        """Agenda-item titles of the corpus, tokenized on the first question that points at one."""
+        cached = self._topics
+        if cached is not None and cached[0] is corpus:
+            return cached[1]
+        titles = {t: self.tokenizer.tokenize(t) for t in sorted(corpus.titles())}
+        matcher = TopicMatcher.with_counts(titles, corpus.bm25.df, corpus.size)
+        self._topics = (corpus, matcher)
+        return matcher
 
     @property
     def cross_encoder(self) -> PairScorer | None:
@@ -115,11 +115,13 @@ class Retriever:
                 self._cross_encoder = load_cross_encoder(self.settings.cross_encoder, self.settings.device)
         return self._cross_encoder
 
-    def _grams_of(self, remark_id: str) -> frozenset[str]:
-        g = self._grams.get(remark_id)
+    def _grams_of(self, remark: StoredRemark) -> frozenset[str]:
+        g = self._grams.get(remark.text)
         if g is None:
-            g = bigrams(self._remarks[remark_id].text)
-            self._grams[remark_id] = g
+            if len(self._grams) > _CACHE_LIMIT:
+                self._grams = {}
+            g = bigrams(remark.text)
+            self._grams[remark.text] = g
         return g
 
     # --- search ----------------------------------------------------------------------------
@@ -156,7 +158,7 @@ class Retriever:
         self, query: Query, *, k: int, filters: Filters | None, mode: str, timings: dict[str, float]
     ) -> Candidates:
         """Both legs' scores over the union of their top candidates (what fusion works on)."""
-        lexical = self.refresh()
+        corpus = self.refresh()
         for stage in ("embed", "dense", "lexical"):
             timings.setdefault(stage, 0.0)
         allowed: set[str] | None = None
@@ -165,8 +167,9 @@ class Retriever:
             allowed = self.store.remark_ids_for(filters)
             chunk_ids = self.store.chunk_ids_for(filters)
         depth = max(self.calibration.depth, 4 * k)
-        tokens, coverage = self.query_tokens(lexical, query)
-        cands = Candidates(tokens=tokens, corpus_cov=coverage, topic_titles=self._topics.named(query.folded, tokens))
+        tokens, coverage = self.query_tokens(corpus, query)
+        named = self.topic_matcher(corpus).named(query.folded, tokens) if has_cue(query.folded) else frozenset()
+        cands = Candidates(tokens=tokens, corpus_cov=coverage, topic_titles=named)
         if allowed is not None and not allowed:
             return cands
 
@@ -176,6 +179,8 @@ class Retriever:
             t0 = time.perf_counter()
             vec = np.asarray(self.embedder.embed_queries([query.text]), dtype=np.float32)[0]
             t1 = time.perf_counter()
+            if len(self._chunk_remark) > _CACHE_LIMIT:
+                self._chunk_remark = {}
             dense = dense_remark_scores(self.store, self._chunk_remark, vec, depth, chunk_ids, allowed)
             t2 = time.perf_counter()
             timings["embed"] = (t1 - t0) * 1000
@@ -184,33 +189,33 @@ class Retriever:
         lex: dict[str, float] = {}
         if mode != "dense":
             t0 = time.perf_counter()
-            scores = lexical.scores(tokens)
-            if allowed is not None:
-                mask = np.fromiter((rid in allowed for rid in lexical.remark_ids), dtype=bool, count=len(lexical))
-                scores = np.where(mask, scores, 0.0)
-            top = np.argsort(-scores, kind="stable")[:depth]
-            lex = {lexical.remark_ids[i]: float(scores[i]) for i in top if scores[i] > 0}
+            lex = corpus.top(tokens, depth, allowed)
             timings["lexical"] = (time.perf_counter() - t0) * 1000
 
         if dense and vec is not None:
             self._score_missing(dense, [rid for rid in lex if rid not in dense], vec)
         ids = list(dict.fromkeys([*dense, *lex]))
-        ids = [rid for rid in ids if rid in self._remarks]
+        cands.remarks = self.store.remarks(ids)
+        ids = [rid for rid in ids if rid in cands.remarks]
+        cands.token_sets = {rid: frozenset(a.tolist()) for rid, a in self.store.remark_term_ids(ids).items()}
+        cands.query_terms = corpus.term_ids(tokens)
         floor = min(dense.values()) if dense else 0.0
         cands.ids = ids
         cands.dense = np.array([dense.get(rid, floor) for rid in ids], dtype=np.float64)
         cands.lexical = np.array([lex.get(rid, 0.0) for rid in ids], dtype=np.float64)
         cands.has_dense = bool(dense)
         cands.vector = vec
-        distinct = set(tokens)
-        cands.best_share = max((self._token_share(distinct, rid) for rid in ids), default=0.0)
+        cands.best_share = max((self._token_share(cands, rid) for rid in ids), default=0.0)
         return cands
 
-    def _token_share(self, distinct: set[str], remark_id: str) -> float:
+    @staticmethod
+    def _token_share(cands: Candidates, remark_id: str) -> float:
         """Share of the question's distinct tokens the remark contains (0 for a question without tokens)."""
-        return len(distinct & self._doc_tokens.get(remark_id, frozenset())) / len(distinct) if distinct else 0.0
+        distinct = len(set(cands.tokens))
+        found = len(cands.query_terms & cands.token_sets.get(remark_id, frozenset()))
+        return found / distinct if distinct else 0.0
 
-    def query_tokens(self, lexical: LexicalIndex, query: Query) -> tuple[list[str], float]:
+    def query_tokens(self, lexical: Corpus, query: Query) -> tuple[list[str], float]:
         """The question's BM25 tokens and the share of its content words the corpus has.
 
         English questions add the Japanese terms of their glossary phrases; a content word counts as
@@ -235,13 +240,17 @@ class Retriever:
 
     def _score_missing(self, dense: dict[str, float], missing: list[str], vec: np.ndarray) -> None:
         """Add exact dense scores for lexical candidates the dense leg did not return."""
-        chunk_ids = [c for rid in missing for c in self._remark_chunks.get(rid, [])]
+        if not missing:
+            return
+        by_remark = self.store.remark_chunk_ids(missing)
+        chunk_ids = [c for rid in missing for c in by_remark.get(rid, [])]
         if not chunk_ids:
             return
+        owner = {cid: rid for rid, cids in by_remark.items() for cid in cids}
         for cid, score in self.store.search(vec, len(chunk_ids), chunk_ids=np.asarray(chunk_ids, dtype=np.int64)):
-            rid = self._chunk_remark.get(cid)
-            if rid is not None and score > dense.get(rid, -np.inf):
-                dense[rid] = float(score)
+            found = owner.get(cid)
+            if found is not None and score > dense.get(found, -np.inf):
+                dense[found] = float(score)
 
     def rank(
         self,
@@ -276,7 +285,7 @@ class Retriever:
         t2 = time.perf_counter()
         timings["rerank"] = (t2 - t1) * 1000
 
-        grams = [self._grams_of(rid) for rid in cands.ids]
+        grams = [self._grams_of(cands.remarks[rid]) for rid in cands.ids]
         diversify = use_mmr and cal.mmr_lambda < 1.0
         # De-duplicate until the hits shown (or MMR's pool of 3k) are distinct; the tail after them stays as is.
         order = collapse_near_duplicates(order, grams, keep=3 * k if diversify else k)
@@ -296,7 +305,7 @@ class Retriever:
         score = np.inf
         fallback = self._sentence_fallback(cands) if highlights else None
         for pos, i in enumerate(picked):
-            remark = self._remarks[cands.ids[i]]
+            remark = cands.remarks[cands.ids[i]]
             score = min(score, float(relevance[i]))  # the reranked head keeps scores non-increasing
             hits.append(
                 Hit(
@@ -318,7 +327,7 @@ class Retriever:
         """Rescore the head of `order`; the head stays above the tail. Returns (relevance, order)."""
         encoder = self.cross_encoder
         head = order[: cal.rerank_depth] if encoder is None else order[:RERANK_DEPTH]
-        texts = [self._remarks[cands.ids[i]].text for i in head]
+        texts = [cands.remarks[cands.ids[i]].text for i in head]
         if encoder is not None:
             ce = to_unit(cross_encoder_scores(encoder, query.text, texts))
             relevance = fused.copy()
@@ -352,7 +361,7 @@ class Retriever:
         bonus = np.zeros(len(cands.ids))
         if query.years and cal.fusion.date_bonus > 0:
             years = {str(y) for y in query.years}
-            bonus += [cal.fusion.date_bonus if (self._remarks[rid].date or "")[:4] in years else 0.0 for rid in cands.ids]
+            bonus += [cal.fusion.date_bonus if (cands.remarks[rid].date or "")[:4] in years else 0.0 for rid in cands.ids]
         if (query.topics or cands.topic_titles) and cal.fusion.topic_bonus > 0:
             bonus += [cal.fusion.topic_bonus if self._named_topic(query, cands, rid) else 0.0 for rid in cands.ids]
         norm = cal.fusion.norm_for(query.lang)
@@ -366,7 +375,7 @@ class Retriever:
 
     def _named_topic(self, query: Query, cands: Candidates, remark_id: str) -> bool:
         """Whether the remark sits under an agenda item the question names (by number or by title)."""
-        remark = self._remarks[remark_id]
+        remark = cands.remarks[remark_id]
         return remark.topic_number in query.topics or (remark.topic or "") in cands.topic_titles
 
     def features(self, query: Query, cands: Candidates, fused: np.ndarray, picked: list[int]) -> list[dict[str, float]]:
@@ -375,7 +384,6 @@ class Retriever:
         median = float(np.median(dense)) if dense.size else 0.0
         ordered_dense = np.sort(dense)[::-1]
         second = float(ordered_dense[1]) if dense.size > 1 else median
-        distinct = set(cands.tokens)
         out: list[dict[str, float]] = []
         for pos, i in enumerate(picked):
             rid = cands.ids[i]
@@ -386,7 +394,7 @@ class Retriever:
                     "dense_gap": d - median if cands.has_dense else 0.0,
                     "dense_margin": max(0.0, d - second) if pos == 0 and cands.has_dense else 0.0,
                     "fused": float(fused[i]),
-                    "lex_cov": self._token_share(distinct, rid),
+                    "lex_cov": self._token_share(cands, rid),
                     "corpus_cov": cands.corpus_cov,
                     "is_en": 1.0 if query.lang == "en" else 0.0,
                     "is_top": 1.0 if pos == 0 else 0.0,

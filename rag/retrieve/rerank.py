@@ -5,8 +5,9 @@
 - Without one, a cheap stage: each top candidate's dense score is mixed with the best cosine of its
   single *sentences* with the question (`SentenceScorer`). A remark often makes several points and
   the question asks about one; the whole-remark vector blurs them. Sentence vectors are embedded at
-  ingest into the index's persistent embedding cache (`remark_sentences` lists them), and held in an
-  in-memory LRU here, so reranking embeds nothing in the common case.
+  query time, only for the few candidates the stage rescores (`remark_sentences` lists them), and kept in
+  the index's persistent embedding cache and an in-memory LRU here, so a remark's sentences are embedded
+  once, the first time it reaches the head of a ranking (ingest embeds the chunks alone).
 """
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -27,7 +27,15 @@ class StoreLike(Protocol):
 
     def chunks(self, ids: Iterable[int]) -> list[StoredChunk]: ...
 
-    def all_remarks(self) -> list[StoredRemark]: ...
+    def remarks(self, remark_ids: Sequence[str]) -> dict[str, StoredRemark]: ...
+
+    def corpus_delta(self, known: Mapping[str, str], known_term: int = 0) -> Any: ...  # index.tokens.CorpusDelta
+
+    def remark_term_ids(self, remark_ids: Sequence[str]) -> dict[str, np.ndarray]: ...
+
+    def remark_chunk_ids(self, remark_ids: Sequence[str]) -> dict[str, list[int]]: ...
+
+    def store_tokens(self, pairs: Sequence[tuple[str, Sequence[str]]]) -> None: ...
 
 
 @dataclass
@@ -43,6 +51,9 @@ class Candidates:
     vector: np.ndarray | None = None  # the question's dense vector (None in lexical mode)
     best_share: float = 0.0  # the largest share of the question's distinct tokens one candidate contains
     topic_titles: frozenset[str] = frozenset()  # agenda items the question names by title (topics.py)
+    remarks: dict[str, StoredRemark] = field(default_factory=dict)  # the candidates' records (read per search)
+    token_sets: dict[str, frozenset[int]] = field(default_factory=dict)  # the candidates' stored term ids
+    query_terms: frozenset[int] = frozenset()  # ids of the question's tokens the corpus knows
 
 
 def dense_remark_scores(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 _CUE_RE = re.compile(r"論点|議題|テーマ|項目|アジェンダ|\b(?:issue|topic|agenda|item|theme|heading)s?\b")
 # Words that frame a question about an agenda item rather than say which one (Sudachi normalized forms).
@@ -33,12 +33,26 @@ class TopicMatcher:
         for tokens in remark_tokens:
             df.update(set(tokens))
             n += 1
-        self._idf = {t: math.log(1.0 + (n + 1) / (c + 1)) for t, c in df.items()}
-        self._unseen = math.log(2.0 + n)  # a title word no remark uses weighs most
+        self._df: Callable[[str], int] = lambda t: df.get(t, 0)
+        self._n = n
+        self._idf: dict[str, float] = {}
         self.titles = {title: frozenset(tokens) for title, tokens in titles.items() if tokens}
 
+    @classmethod
+    def with_counts(cls, titles: Mapping[str, Sequence[str]], df: Callable[[str], int], n: int) -> TopicMatcher:
+        """Token weights from a document-frequency function over ``n`` remarks (the BM25 index's)."""
+        matcher = cls(titles, [])
+        matcher._df, matcher._n = df, n
+        return matcher
+
     def weight(self, token: str) -> float:
-        return self._idf.get(token, self._unseen)
+        w = self._idf.get(token)
+        if w is None:
+            c = self._df(token)
+            # a title word no remark uses weighs most
+            w = math.log(1.0 + (self._n + 1) / (c + 1)) if c else math.log(2.0 + self._n)
+            self._idf[token] = w
+        return w
 
     def share(self, question_tokens: Iterable[str], title: str) -> float:
         """Harmonic mean of the weighted shares of the title covered by the question and vice versa."""
@@ -61,3 +75,8 @@ class TopicMatcher:
         if best >= MIN_SHARE and best - runner_up >= MIN_LEAD:
             return frozenset({title})
         return frozenset()
+
+
+def has_cue(question: str) -> bool:
+    """Whether the question points at an agenda item (only then are titles compared)."""
+    return bool(_CUE_RE.search(question))
