@@ -107,9 +107,6 @@ class IndexStore(StoreReads, VectorSync):
         version = schema_version(self._conn)
         check_version(version)
         manifest = load_manifest(self._conn) if version is not None else None
-        if manifest is not None and version is not None and version < SCHEMA_VERSION:
-            self._migrate()  # additive (new columns), so a read-only open may do it too
-            manifest = load_manifest(self._conn)
         if manifest is not None:
             if version is not None and version < SCHEMA_VERSION:
                 return self._migrate(manifest, version)
@@ -324,17 +321,6 @@ class IndexStore(StoreReads, VectorSync):
         ok = (pos < len(ids)) & (ids[np.minimum(pos, len(ids) - 1)] == wanted) if len(ids) else pos < 0
         out[ok] = matrix[pos[ok]]
         return out
-
-    def _migrate(self) -> None:
-        with self._write_lock.hold():
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                create_or_migrate(self._conn)
-                self._conn.execute("COMMIT")
-            except BaseException:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
-                raise
 
     @staticmethod
     def read_manifest(path: Path) -> dict[str, Any] | None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from parse_fixtures import invented
 
+from index.schema import SCHEMA_VERSION
 from index.store import DB_FILE
 from rag.errors import ParseError
 from rag.parse import parse_bytes, parse_file, to_json
@@ -108,7 +109,7 @@ def test_a_v1_index_opens_and_migrates(files: dict[str, Path], seed_txt: Path, t
     assert again.search("技術協力", k=3, mode="dense").hits  # reads work after the migration
     again.ingest([files["kokkai_meeting.json"]])
     conn = sqlite3.connect(db)
-    assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "2"
+    assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
     columns = {row[1] for row in conn.execute("PRAGMA table_info(remarks)")}
     assert {"speaker_group", "position", "url", "directions"} <= columns
 
