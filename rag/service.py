@@ -14,12 +14,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.errors import ParseError, RagError
+from rag.errors import NotFoundError, ParseError, RagError
 from rag.settings import Settings, get_settings
 from rag.types import Filters, IngestReport, ParsedDocument, SearchResult
 
 if TYPE_CHECKING:
     from index.store import IndexStore
+    from rag.context import RemarkContext
     from rag.embed import Embedder
     from rag.embed.cache import EmbeddingCache
     from rag.retrieve.pipeline import Retriever
@@ -28,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES = (".pdf", ".txt", ".md", ".text")
 EMBED_CACHE_FILE = "embeddings.sqlite"
+SOURCES_DIR = "sources"  # uploaded source PDFs, served at /documents/{id}/source
 
 
 def iter_minutes_files(paths: Iterable[Path]) -> tuple[list[Path], dict[str, str]]:
@@ -279,7 +281,7 @@ class RagService:
         k = self.settings.default_k if k is None else k
         mode = mode or self.settings.mode
         validate_options(k, mode, self.settings.max_k)
-        return self.retriever.search(
+        result = self.retriever.search(
             question,
             k=k,
             filters=filters,
@@ -288,6 +290,12 @@ class RagService:
             mmr=self.settings.mmr if mmr is None else mmr,
             highlights=highlights,
         )
+        if self.settings.answer_pairs:
+            from rag.retrieve.answers import add_answer_pairs, asks_for_response
+
+            if asks_for_response(question):
+                result = add_answer_pairs(result, self.document, top=self.settings.answer_pairs_top)
+        return result
 
     def documents(self) -> list[dict[str, Any]]:
         """[{document, title, body, session, date, remarks, sha256, source, …}] as the store lists them."""
@@ -304,6 +312,84 @@ class RagService:
         """Manifest and counts of the index."""
         return self.store(create=False).info()
 
+    # --- context, whole text and stored source PDFs (issue 15) ------------------------------------
+    def remark_context(self, remark_id: str, before: int = 2, after: int = 2) -> RemarkContext:
+        """The remark ``DOC#N`` (or ``DOC:N``) with its neighbours of the same document; NotFoundError for an
+        unknown document or remark, InputError for a bad id or window (0..20)."""
+        from rag.context import check_window, parse_remark_id, remark_context
+
+        document, ordinal = parse_remark_id(remark_id)
+        check_window(before, after)
+        return remark_context(self.document(document), ordinal, before, after)
+
+    def document_text(self, document: str) -> ParsedDocument:
+        """The parsed document whose ``text`` the remark offsets point into (NotFoundError when absent)."""
+        return self.document(document)
+
+    def sources_dir(self) -> Path:
+        return Path(self.settings.index_dir) / SOURCES_DIR
+
+    def store_source(self, document: str, data: bytes) -> Path:
+        """Keep an uploaded PDF's bytes under ``{index_dir}/sources/{document}.pdf`` (atomic replace)."""
+        import os
+        import tempfile
+
+        folder = self.sources_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{_source_name(document)}.pdf"
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".upload-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return target
+
+    def remove_source(self, document: str) -> None:
+        try:
+            name = _source_name(document)
+        except NotFoundError:
+            return
+        (self.sources_dir() / f"{name}.pdf").unlink(missing_ok=True)
+
+    def has_source(self, document: str) -> bool:
+        """Cheap check for links: a regular file (no link) is stored for ``document``; serving checks more."""
+        try:
+            path = self.sources_dir() / f"{_source_name(document)}.pdf"
+        except NotFoundError:
+            return False
+        return not path.is_symlink() and path.is_file()
+
+    def source_path(self, document: str) -> Path | None:
+        """The stored source PDF of an indexed document, or None. Only a regular file directly in the sources
+        folder whose bytes hash to the indexed document's sha256 counts (no links, nothing outside)."""
+        try:
+            name = _source_name(document)
+            doc = self.document(document)
+        except NotFoundError:
+            return None
+        folder = self.sources_dir()
+        path = folder / f"{name}.pdf"
+        try:
+            if path.is_symlink() or not path.is_file() or path.resolve().parent != folder.resolve():
+                return None
+            data = path.read_bytes()
+        except OSError:
+            return None
+        return path if doc.format == "pdf" and hashlib.sha256(data).hexdigest() == doc.sha256 else None
+
+
+
+def _source_name(document: str) -> str:
+    """A document id that is safe as a file name in the sources folder; NotFoundError otherwise."""
+    bad = not document or document in (".", "..") or document.startswith(".")
+    if bad or any(ch in document for ch in ("/", "\\", "\x00", ":")) or len(document.encode()) > 200:
+        raise NotFoundError(f"no stored source for {document!r}")
+    return document
 
 
 def _one_file_per_document(files: list[Path], skipped: dict[str, str]) -> list[Path]:
