@@ -239,7 +239,51 @@ def test_cli_show_prints_neighbours_and_json(env: tuple[httpx.Client, RagService
     result = runner.invoke(app, ["show", f"{SEED_ID}#2", "--context", "1", "--json", *args])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == context(client, f"{SEED_ID}#2", before=1, after=1)
+    result = runner.invoke(app, ["brief", "-q", "スタートアップの資金調達の課題は？", "--context", "1", "--format", "json", *args])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output).get("context") == 1
     result = runner.invoke(app, ["show", f"{SEED_ID}#999", *args])
     assert result.exit_code == 3 and "no remark" in result.output
     result = runner.invoke(app, ["show", f"{SEED_ID}#1", "--context", "50", *args])
     assert result.exit_code == 2
+
+
+def test_brief_quotes_neighbours_as_context_not_evidence(env: tuple[httpx.Client, RagService]) -> None:
+    import io
+
+    from docx import Document
+
+    from rag.brief import build_pack, render
+
+    client, service = env
+    question = "スタートアップの資金調達の課題は？"
+    plain = build_pack(service, [question], k=3, min_confidence=0.0)
+    pack = build_pack(service, [question], k=3, min_confidence=0.0, context=1)
+    assert [e.remark_id for e in pack.evidence] == [e.remark_id for e in plain.evidence]  # same evidence
+    assert pack.evidence and all(not e.context for e in plain.evidence)
+    for e in pack.evidence:
+        document, _, n = e.remark_id.rpartition("#")
+        spans = {s["ordinal"] for s in remarks_of(client, document)}
+        expected = [(f"{document}#{o}", pos) for o, pos in ((int(n) - 1, "before"), (int(n) + 1, "after")) if o in spans]
+        assert [(c.remark_id, c.position) for c in e.context] == expected
+
+    md = render(pack, "md").decode()
+    assert md.count("前後の発言（文脈。根拠ではありません）") == len(pack.evidence)
+    near = pack.evidence[0].context[0]
+    assert f"`{near.remark_id}`" in md and ("〔前〕" in md or "〔後〕" in md)
+    assert "前後の発言" not in render(plain, "md").decode()
+
+    data = json.loads(render(pack, "json"))
+    assert data["context"] == 1
+    for item in data["evidence"]:
+        assert item["context"] and {c["kind"] for c in item["context"]} == {"context"}
+    assert "context" not in json.loads(render(plain, "json"))["evidence"][0]
+
+    docx = Document(io.BytesIO(render(pack, "docx")))
+    text = "\n".join(p.text for p in docx.paragraphs)
+    assert "前後の発言（文脈。根拠ではありません）" in text and near.remark_id in text
+
+    r = client.post("/brief", json={"questions": [question], "format": "json", "k": 3, "min_confidence": 0.0, "context": 1})
+    assert r.status_code == 200, r.text
+    assert r.json()["evidence"][0]["context"] == data["evidence"][0]["context"]
+    assert client.post("/brief", json={"questions": [question], "context": 21}).status_code == 422
