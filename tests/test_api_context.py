@@ -287,3 +287,13 @@ def test_brief_quotes_neighbours_as_context_not_evidence(env: tuple[httpx.Client
     assert r.status_code == 200, r.text
     assert r.json()["evidence"][0]["context"] == data["evidence"][0]["context"]
     assert client.post("/brief", json={"questions": [question], "context": 21}).status_code == 422
+
+
+def test_read_key_guards_the_context_routes(tmp_path: Path, seed_txt: Path) -> None:
+    settings = make_settings(tmp_path / "index", read_requires_key=True)
+    service = loaded_service(settings, [seed_txt])
+    with serve(settings, service) as base, httpx.Client(base_url=base, timeout=60) as http:
+        for path in (f"/remarks/{SEED_ID}%231", f"/documents/{SEED_ID}/text", f"/documents/{SEED_ID}/source"):
+            assert http.get(path).status_code == 401, path
+        assert http.get(f"/remarks/{SEED_ID}%231", headers=KEY).status_code == 200
+        assert http.get(f"/documents/{SEED_ID}/text", headers=KEY).status_code == 200
