@@ -29,7 +29,6 @@ logger = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES = (".pdf", ".txt", ".md", ".text")
 EMBED_CACHE_FILE = "embeddings.sqlite"
-SOURCES_DIR = "sources"  # uploaded source PDFs, served at /documents/{id}/source
 
 
 def iter_minutes_files(paths: Iterable[Path]) -> tuple[list[Path], dict[str, str]]:
@@ -327,69 +326,39 @@ class RagService:
         return self.document(document)
 
     def sources_dir(self) -> Path:
+        from rag.sources import SOURCES_DIR
+
         return Path(self.settings.index_dir) / SOURCES_DIR
 
     def store_source(self, document: str, data: bytes) -> Path:
         """Keep an uploaded PDF's bytes under ``{index_dir}/sources/{document}.pdf`` (atomic replace)."""
-        import os
-        import tempfile
+        from rag import sources
 
-        folder = self.sources_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / f"{_source_name(document)}.pdf"
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".upload-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return target
+        return sources.store(self.sources_dir(), document, data)
 
     def remove_source(self, document: str) -> None:
-        try:
-            name = _source_name(document)
-        except NotFoundError:
-            return
-        (self.sources_dir() / f"{name}.pdf").unlink(missing_ok=True)
+        from rag import sources
+
+        sources.remove(self.sources_dir(), document)
 
     def has_source(self, document: str) -> bool:
-        """Cheap check for links: a regular file (no link) is stored for ``document``; serving checks more."""
-        try:
-            path = self.sources_dir() / f"{_source_name(document)}.pdf"
-        except NotFoundError:
-            return False
-        return not path.is_symlink() and path.is_file()
+        """Cheap check for links: a source file is stored for ``document`` (serving checks more)."""
+        from rag import sources
+
+        return sources.has(self.sources_dir(), document)
 
     def source_path(self, document: str) -> Path | None:
-        """The stored source PDF of an indexed document, or None. Only a regular file directly in the sources
+        """The stored source PDF of an indexed document, or None: only a regular file directly in the sources
         folder whose bytes hash to the indexed document's sha256 counts (no links, nothing outside)."""
+        from rag import sources
+
         try:
-            name = _source_name(document)
+            sources.source_name(document)
             doc = self.document(document)
         except NotFoundError:
             return None
-        folder = self.sources_dir()
-        path = folder / f"{name}.pdf"
-        try:
-            if path.is_symlink() or not path.is_file() or path.resolve().parent != folder.resolve():
-                return None
-            data = path.read_bytes()
-        except OSError:
-            return None
-        return path if doc.format == "pdf" and hashlib.sha256(data).hexdigest() == doc.sha256 else None
+        return sources.verified(self.sources_dir(), doc)
 
-
-
-def _source_name(document: str) -> str:
-    """A document id that is safe as a file name in the sources folder; NotFoundError otherwise."""
-    bad = not document or document in (".", "..") or document.startswith(".")
-    if bad or any(ch in document for ch in ("/", "\\", "\x00", ":")) or len(document.encode()) > 200:
-        raise NotFoundError(f"no stored source for {document!r}")
-    return document
 
 
 def _one_file_per_document(files: list[Path], skipped: dict[str, str]) -> list[Path]:

@@ -41,7 +41,9 @@ _DESCRIPTION = (
     responses=error_responses(401, 404, 422, 503),
 )
 async def get_remark(
-    remark_id: Annotated[str, Path(description="`DOC#N` (as `DOC%23N`) or `DOC:N`", examples=["000_1e1e3ba0d71176a4:5"])],
+    remark_id: Annotated[
+        str, Path(description="`DOC#N` (as `DOC%23N`) or `DOC:N`", examples=["000_1e1e3ba0d71176a4:5"])
+    ],
     service: ReadyService,
     before: Before = 2,
     after: After = 2,

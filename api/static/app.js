@@ -261,6 +261,7 @@ async function toggleContext(hit, button, panel) {
     for (const r of body.remarks) {
       const item = el("li", { class: `ctx-remark ${r.position}`, "data-remark": r.remark_id, "data-position": r.position },
         el("p", { class: "ctx-cite" }, remarkLine(r),
+          r.source_url ? el("a", { class: "source-link", href: r.source_url, target: "_blank", rel: "noopener" }, " 原本PDF / PDF") : null,
           r.is_hit ? el("span", { class: "hit-badge" }, " ← この結果 / this hit") : null),
         r.is_hit ? highlighted(r.text, hit.highlights) : el("p", { class: "hit-text" }, r.text));
       if (r.is_hit) { item.classList.add("is-hit"); item.setAttribute("aria-current", "true"); }
