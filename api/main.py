@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import AppState
 from api.errors import install_error_handlers
 from api.metrics import Metrics, MetricsMiddleware
-from api.routes import documents, health, meetings, search
+from api.routes import documents, health, meetings, remarks, search
 from rag.errors import RagError
 from rag.service import RagService
 from rag.settings import Settings, get_settings
@@ -143,7 +143,7 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
     app.state.metrics = Metrics(_index_info(service))
 
     install_error_handlers(app)
-    for module in (search, documents, meetings, health):
+    for module in (search, documents, remarks, meetings, health):
         app.include_router(module.router)
     if importlib.util.find_spec("api.routes.brief") is not None:
         brief = importlib.import_module("api.routes.brief")

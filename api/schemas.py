@@ -147,6 +147,9 @@ class HitOut(BaseModel):
     confidence: float = Field(ge=0.0, le=1.0)
     highlights: list[HighlightOut] = Field(default_factory=list)
     citation: CitationOut
+    source_url: str | None = Field(
+        default=None, description="The stored source PDF at the cited page (`/documents/{id}/source#page=N`)."
+    )
 
 
 class SearchResponse(BaseModel):
@@ -157,8 +160,14 @@ class SearchResponse(BaseModel):
     model: str
 
     @classmethod
-    def from_result(cls, result: SearchResult) -> SearchResponse:
-        return cls.model_validate(asdict(result))
+    def from_result(cls, result: SearchResult, sources: dict[str, str] | None = None) -> SearchResponse:
+        """``sources``: document → URL of its stored source PDF (hits link to it at their first page)."""
+        out = cls.model_validate(asdict(result))
+        for hit in out.hits:
+            base = (sources or {}).get(hit.citation.document)
+            if base is not None:
+                hit.source_url = f"{base}#page={hit.citation.pages[0]}" if hit.citation.pages else base
+        return out
 
 
 # --- documents ---------------------------------------------------------------------------------
@@ -223,3 +232,106 @@ class ReadyResponse(BaseModel):
     status: Literal["ready"] = "ready"
     model: str
     documents: int
+
+
+# --- context: a remark with its neighbours, the whole record, the source PDF (issue 15) -----------
+class ContextMeetingOut(BaseModel):
+    title: str | None = None
+    body: str | None = None
+    session: int | None = None
+    date: str | None = None
+
+
+class TopicStartOut(BaseModel):
+    remark_id: str = Field(description="First remark of the agenda item (topic) the remark sits under.")
+    ordinal: int
+
+
+class RemarkSpanOut(BaseModel):
+    remark_id: str
+    ordinal: int = Field(description="1-based position in the document.")
+    speaker: str | None = None
+    role: str | None = None
+    topic: str | None = None
+    topic_number: int | None = None
+    pages: list[int] = Field(default_factory=list)
+    start: int = Field(description="Offset of the remark in the document's cleaned text.")
+    end: int
+    source_url: str | None = Field(
+        default=None, description="The stored source PDF at the remark's first page (`…/source#page=N`)."
+    )
+
+
+class ContextRemarkOut(RemarkSpanOut):
+    text: str
+    citation: CitationOut
+    position: Literal["before", "hit", "after"]
+    is_hit: bool
+
+
+_CONTEXT_EXAMPLE: dict[str, Any] = {
+    "remark_id": "000_1e1e3ba0d71176a4#5",
+    "document": "000_1e1e3ba0d71176a4",
+    "meeting": {"title": "官民技術協力に関する検討会合（第１回）議事要旨", "body": "官民技術協力に関する検討会合",
+                "session": 1, "date": "2021-12-09"},
+    "before": 1,
+    "after": 1,
+    "total_remarks": 23,
+    "topic": "研究開発投資",
+    "topic_number": 1,
+    "topic_start": {"remark_id": "000_1e1e3ba0d71176a4#3", "ordinal": 3},
+    "source_url": None,
+    "remarks": [
+        {"remark_id": "000_1e1e3ba0d71176a4#4", "ordinal": 4, "text": "…", "speaker": None, "role": "委員",
+         "topic": "研究開発投資", "topic_number": 1, "pages": [2], "start": 812, "end": 901,
+         "citation": {"document": "000_1e1e3ba0d71176a4", "title": "官民技術協力に関する検討会合（第１回）議事要旨",
+                      "session": 1, "date": "2021-12-09", "topic": "研究開発投資", "speaker": None, "pages": [2]},
+         "source_url": None, "position": "before", "is_hit": False},
+    ],
+}  # fmt: skip
+
+
+class RemarkContextOut(BaseModel):
+    """A remark with its neighbours of the same document, in document order (only those that exist)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_CONTEXT_EXAMPLE]})
+
+    remark_id: str = Field(description="The remark asked for (`DOC#N`).")
+    document: str
+    meeting: ContextMeetingOut
+    before: int
+    after: int
+    total_remarks: int = Field(description="Remarks in the document.")
+    topic: str | None = None
+    topic_number: int | None = None
+    topic_start: TopicStartOut = Field(description="Where the remark's agenda item starts.")
+    source_url: str | None = Field(default=None, description="The stored source PDF, when the upload was a PDF.")
+    remarks: list[ContextRemarkOut] = Field(description="Neighbours and the remark (`is_hit`), in document order.")
+
+
+class DocumentTextOut(BaseModel):
+    """The cleaned full text that remark offsets point into: ``text[start:end]`` is the remark."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "document": "000_1e1e3ba0d71176a4",
+                    "meeting": {"title": "官民技術協力に関する検討会合（第１回）議事要旨", "session": 1, "date": "2021-12-09"},
+                    "format": "text",
+                    "source_url": None,
+                    "text": "官民技術協力に関する検討会合（第１回）議事要旨\n…",
+                    "remarks": [{"remark_id": "000_1e1e3ba0d71176a4#1", "ordinal": 1, "speaker": None, "role": "委員",
+                                 "topic": None, "topic_number": None, "pages": [1], "start": 420, "end": 512,
+                                 "source_url": None}],
+                }
+            ]
+        }
+    )  # fmt: skip
+
+    document: str
+    meeting: ContextMeetingOut
+    format: str = Field(description="text | pdf: what the document was parsed from.")
+    source_url: str | None = None
+    text: str
+    remarks: list[RemarkSpanOut]

@@ -231,6 +231,9 @@ def brief(
     k: Annotated[int, typer.Option("-k", help="Evidence per question.")] = 5,
     index: IndexOpt = None,
     model: ModelOpt = None,
+    context: Annotated[
+        int, typer.Option("--context", help="Also quote N remarks before and after each quote, as context.")
+    ] = 0,
 ) -> None:
     """Build an evidence pack for a briefing: each question with its cited remarks."""
     from rag.brief import build_pack, format_for_path, load_questions, render
@@ -245,7 +248,7 @@ def brief(
         chosen = fmt or (format_for_path(out) if out is not None else "md")
         if chosen == "docx" and out is None:
             raise InputError("a .docx pack is binary: write it to a file with -o brief.docx")
-        pack = build_pack(RagService(_settings(index, model)), questions, k=k, lang=lang)
+        pack = build_pack(RagService(_settings(index, model)), questions, k=k, lang=lang, context=context)
         data = render(pack, chosen)
     except RagError as exc:
         raise _fail(exc) from exc
@@ -342,6 +345,45 @@ def serve(
     settings = _settings(index, model, host=host, port=port)
     typer.echo(f"minutes-rag: serving on http://{settings.host}:{settings.port}/ (index {settings.index_dir})")
     run(settings.host, settings.port, settings)
+
+
+@app.command()
+def show(
+    remark_id: Annotated[str, typer.Argument(help="Remark id DOC#N (or DOC:N).")],
+    context: Annotated[int, typer.Option("--context", "-c", help="Remarks before and after it (0..20).")] = 2,
+    before: Annotated[int | None, typer.Option(help="Remarks before it (default: --context).")] = None,
+    after: Annotated[int | None, typer.Option(help="Remarks after it (default: --context).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON of GET /remarks/{id}.")] = False,
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+) -> None:
+    """Print a remark with its neighbours in the minutes (the hit marked ▶), each with its citation."""
+    from rag.context import context_to_json
+    from rag.service import RagService
+
+    svc = RagService(_settings(index, model))
+    try:
+        ctx = svc.remark_context(
+            remark_id, context if before is None else before, context if after is None else after
+        )
+        source = f"/documents/{ctx.doc.document}/source" if svc.has_source(ctx.doc.document) else None
+        data = context_to_json(ctx, source=source)
+    except RagError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        _echo_json(data)
+        return
+    meeting = data["meeting"]
+    typer.secho(f"{meeting['title']} · {meeting['date'] or ''} · {data['document']}", bold=True)
+    start = data["topic_start"]
+    typer.echo(f"論点 / agenda item: {data['topic'] or '-'} (starts at {start['remark_id']})\n")
+    for item in data["remarks"]:
+        pages = ",".join(map(str, item["pages"])) or "-"
+        who = item["speaker"] or item["role"] or "発言者名なし"
+        mark = "▶" if item["is_hit"] else " "
+        line = f"{mark} {item['remark_id']} · {who} · {item['topic'] or '-'} · p.{pages}"
+        typer.secho(line, bold=item["is_hit"], fg=typer.colors.GREEN if item["is_hit"] else None)
+        typer.echo(f"    {item['text']}\n")
 
 
 def _register_eval() -> None:

@@ -14,12 +14,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.errors import ParseError, RagError
+from rag.errors import NotFoundError, ParseError, RagError
 from rag.settings import Settings, get_settings
 from rag.types import Filters, IngestReport, ParsedDocument, SearchResult
 
 if TYPE_CHECKING:
     from index.store import IndexStore
+    from rag.context import RemarkContext
     from rag.embed import Embedder
     from rag.embed.cache import EmbeddingCache
     from rag.retrieve.lexical import JapaneseTokenizer
@@ -375,7 +376,7 @@ class RagService:
         k = self.settings.default_k if k is None else k
         mode = mode or self.settings.mode
         validate_options(k, mode, self.settings.max_k)
-        return self.retriever.search(
+        result = self.retriever.search(
             question,
             k=k,
             filters=filters,
@@ -384,6 +385,12 @@ class RagService:
             mmr=self.settings.mmr if mmr is None else mmr,
             highlights=highlights,
         )
+        if self.settings.answer_pairs:
+            from rag.retrieve.answers import add_answer_pairs, asks_for_response
+
+            if asks_for_response(question):
+                result = add_answer_pairs(result, self.document, top=self.settings.answer_pairs_top)
+        return result
 
     def documents(self) -> list[dict[str, Any]]:
         """[{document, title, body, session, date, remarks, sha256, source, …}] as the store lists them."""
@@ -399,6 +406,54 @@ class RagService:
     def info(self) -> dict[str, Any]:
         """Manifest and counts of the index."""
         return self.store(create=False).info()
+
+    # --- context, whole text and stored source PDFs (issue 15) ------------------------------------
+    def remark_context(self, remark_id: str, before: int = 2, after: int = 2) -> RemarkContext:
+        """The remark ``DOC#N`` (or ``DOC:N``) with its neighbours of the same document; NotFoundError for an
+        unknown document or remark, InputError for a bad id or window (0..20)."""
+        from rag.context import check_window, parse_remark_id, remark_context
+
+        document, ordinal = parse_remark_id(remark_id)
+        check_window(before, after)
+        return remark_context(self.document(document), ordinal, before, after)
+
+    def document_text(self, document: str) -> ParsedDocument:
+        """The parsed document whose ``text`` the remark offsets point into (NotFoundError when absent)."""
+        return self.document(document)
+
+    def sources_dir(self) -> Path:
+        from rag.sources import SOURCES_DIR
+
+        return Path(self.settings.index_dir) / SOURCES_DIR
+
+    def store_source(self, document: str, data: bytes) -> Path:
+        """Keep an uploaded PDF's bytes under ``{index_dir}/sources/{document}.pdf`` (atomic replace)."""
+        from rag import sources
+
+        return sources.store(self.sources_dir(), document, data)
+
+    def remove_source(self, document: str) -> None:
+        from rag import sources
+
+        sources.remove(self.sources_dir(), document)
+
+    def has_source(self, document: str) -> bool:
+        """Cheap check for links: a source file is stored for ``document`` (serving checks more)."""
+        from rag import sources
+
+        return sources.has(self.sources_dir(), document)
+
+    def source_path(self, document: str) -> Path | None:
+        """The stored source PDF of an indexed document, or None: only a regular file directly in the sources
+        folder whose bytes hash to the indexed document's sha256 counts (no links, nothing outside)."""
+        from rag import sources
+
+        try:
+            sources.source_name(document)
+            doc = self.document(document)
+        except NotFoundError:
+            return None
+        return sources.verified(self.sources_dir(), doc)
 
 
 

@@ -49,6 +49,13 @@ class Settings(BaseSettings):
         default=None, description="Extra English→Japanese glossary (TSV) added to the built-in one (RAG_GLOSSARY)."
     )
 
+    answer_pairs: bool = Field(
+        default=False,
+        description="For questions about a response (答弁…, answer/respond), put the answering remark after "
+        "each top hit (RAG_ANSWER_PAIRS); off: no held-out gain shown yet.",
+    )
+    answer_pairs_top: int = 3  # how many top hits get their answer
+
     # service
     host: str = "127.0.0.1"
     port: int = 8000

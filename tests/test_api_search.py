@@ -32,7 +32,7 @@ def test_japanese_question_returns_cited_highlighted_hits(client: httpx.Client) 
     assert len(body["hits"]) == 3
     assert "total" in body["timings_ms"]
     for hit in body["hits"]:
-        assert set(hit) == {"remark_id", "text", "score", "confidence", "highlights", "citation"}
+        assert set(hit) == {"remark_id", "text", "score", "confidence", "highlights", "citation", "source_url"}
         assert 0.0 <= hit["confidence"] <= 1.0
         assert set(hit["citation"]) == {"document", "title", "session", "date", "topic", "speaker", "pages"}
         for h in hit["highlights"]:

@@ -88,3 +88,76 @@ def test_search_page_in_chromium(base_url: str, tmp_path: Path) -> None:
             expect(page.locator("#doc-count")).to_have_text("2")
         finally:
             browser.close()
+
+
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+
+
+def test_context_of_a_hit_in_chromium(base_url: str) -> None:
+    """Search, open the context of the first hit by keyboard: the previous and next remarks of the same
+    document in order, the hit highlighted; then the whole minutes scrolled to the hit. Screenshots for the README."""
+    import httpx
+    from playwright.sync_api import expect, sync_playwright
+
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.fail("Debian's chromium is missing: run `make browser-deps` (apt-get install chromium fonts-noto-cjk)")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 1400}, locale="ja-JP")
+            page.goto(base_url + "/")
+            page.wait_for_selector("body[data-ready=true]", timeout=60_000)
+            page.fill("#question", QUESTION)
+            page.click("#search-button")
+            first = page.locator("#results li.hit").first
+            expect(first).to_be_visible(timeout=60_000)
+            hit_id = first.get_attribute("data-remark")
+            assert hit_id
+            document, _, n = hit_id.rpartition("#")
+
+            toggle = first.locator("button.context-toggle")
+            expect(toggle).to_have_attribute("aria-expanded", "false")
+            expect(toggle).to_contain_text("前後の発言")
+            toggle.focus()
+            page.keyboard.press("Enter")
+            expect(toggle).to_have_attribute("aria-expanded", "true")
+            items = first.locator(".context-panel li.ctx-remark")
+            expect(items.first).to_be_visible(timeout=30_000)
+            ids = [items.nth(i).get_attribute("data-remark") or "" for i in range(items.count())]
+            ordinals = [int(i.rpartition("#")[2]) for i in ids]
+            assert all(i.rpartition("#")[0] == document for i in ids), ids
+            assert ordinals == sorted(ordinals) and ordinals == list(range(ordinals[0], ordinals[-1] + 1))
+            assert int(n) - 1 in ordinals and int(n) + 1 in ordinals, "previous and next remark shown"
+            marked = first.locator(".context-panel li.is-hit")
+            expect(marked).to_have_count(1)
+            expect(marked).to_have_attribute("data-remark", hit_id)
+            expect(marked).to_have_attribute("aria-current", "true")
+            expect(marked.locator("mark").first).to_be_visible()
+            api = httpx.get(f"{base_url}/remarks/{hit_id.replace('#', '%23')}", params={"before": 1, "after": 1}).json()
+            prev_text, next_text = api["remarks"][0]["text"], api["remarks"][-1]["text"]
+            expect(first.locator(f'.context-panel li[data-remark="{document}#{int(n) - 1}"] .hit-text')).to_have_text(prev_text)
+            expect(first.locator(f'.context-panel li[data-remark="{document}#{int(n) + 1}"] .hit-text')).to_have_text(next_text)
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            first.screenshot(path=str(SCREENSHOTS / "context.png"))
+
+            toggle.click()  # closes it again
+            expect(first.locator(".context-panel")).to_be_hidden()
+            expect(toggle).to_have_attribute("aria-expanded", "false")
+
+            # whole minutes, scrolled to the hit, which has the focus; Esc closes and returns focus
+            full = first.locator("button.fulltext-toggle")
+            full.click()
+            expect(full).to_have_attribute("aria-expanded", "true")
+            target = first.locator(".fulltext .ft-remark.is-hit")
+            expect(target).to_be_focused(timeout=30_000)
+            expect(target).to_have_attribute("data-remark", hit_id)
+            expect(target).to_be_in_viewport()
+            assert first.locator(".fulltext").evaluate("b => b.scrollTop") > 0 or int(n) <= 2
+            first.screenshot(path=str(SCREENSHOTS / "fulltext.png"))
+            page.keyboard.press("Escape")
+            expect(first.locator(".fulltext-panel")).to_be_hidden()
+            expect(full).to_be_focused()
+            expect(full).to_have_attribute("aria-expanded", "false")
+        finally:
+            browser.close()

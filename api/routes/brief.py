@@ -12,6 +12,7 @@ from api.deps import ReadyService, get_settings, require_read_key
 from api.errors import VALIDATION_ERROR, ApiError
 from api.schemas import QUESTION_MAX_CHARS, FiltersIn, error_responses
 from rag.brief import MAX_QUESTIONS, MEDIA_TYPES, build_pack, render
+from rag.context import MAX_CONTEXT
 from rag.settings import Settings
 
 router = APIRouter(tags=["brief"], dependencies=[Depends(require_read_key)])
@@ -35,6 +36,9 @@ class BriefRequest(BaseModel):
     filters: FiltersIn | None = None
     min_confidence: float | None = Field(
         default=None, ge=0.0, le=1.0, description="Drop hits below this (default: the answerable threshold)."
+    )
+    context: int = Field(
+        default=0, ge=0, le=MAX_CONTEXT, description="Also quote N neighbouring remarks of each quote, as context."
     )
 
     @field_validator("questions")
@@ -104,6 +108,7 @@ async def brief(
         lang=body.lang,
         filters=body.filters.to_filters() if body.filters else None,
         min_confidence=body.min_confidence,
+        context=body.context,
     )
     content = await run_in_threadpool(render, pack, body.format)
     return Response(

@@ -6,8 +6,10 @@ import dataclasses
 import logging
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -23,13 +25,16 @@ from api.errors import (
 from api.schemas import (
     DeleteResponse,
     DocumentSummary,
+    DocumentTextOut,
     FileResult,
     FileStatus,
     UploadResponse,
     error_responses,
 )
-from rag.errors import ParseError
-from rag.types import IngestReport
+from rag.context import document_text_to_json
+from rag.errors import NotFoundError, ParseError
+from rag.service import RagService
+from rag.types import IngestReport, SearchResult
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +124,21 @@ async def _ingest_one(state: AppState, upload: UploadFile, limit_bytes: int) -> 
             report = await run_in_threadpool(state.service.ingest_bytes, name, data)
         except ParseError as exc:
             return _failed(name, 422, str(exc))
-    return _classify(name, report), report
+        result = _classify(name, report)
+        await run_in_threadpool(_keep_source, state.service, result, data)
+    return result, report
+
+
+def _keep_source(service: RagService, result: FileResult, data: bytes) -> None:
+    """A PDF that is now the indexed rendition is kept for /documents/{id}/source; a text rendition that
+    replaced one drops the stale PDF."""
+    if result.document is None or result.status == "failed":
+        return
+    if result.file.lower().endswith(".pdf"):
+        if result.status != "unchanged" or not service.has_source(result.document):
+            service.store_source(result.document, data)
+    elif result.status in ("added", "replaced"):
+        service.remove_source(result.document)
 
 
 @router.post(
@@ -216,5 +235,61 @@ async def delete_document(
 ) -> DeleteResponse:
     async with state.write_lock:
         await run_in_threadpool(service.delete, document)
+        await run_in_threadpool(service.remove_source, document)
     log.info("deleted %s", document)
     return DeleteResponse(document=document)
+
+
+# --- whole text and source PDF (issue 15) -----------------------------------------------------------
+def source_url(document: str) -> str:
+    return f"/documents/{quote(document, safe='')}/source"
+
+
+def source_urls(service: RagService, result: SearchResult) -> dict[str, str]:
+    """document → source URL for the documents of ``result`` that have a stored source PDF."""
+    documents = {hit.citation.document for hit in result.hits}
+    return {d: source_url(d) for d in sorted(documents) if service.has_source(d)}
+
+
+def text_json(service: RagService, document: str) -> dict[str, Any]:
+    doc = service.document_text(document)
+    return document_text_to_json(doc, source=source_url(document) if service.has_source(document) else None)
+
+
+@router.get(
+    "/documents/{document}/text",
+    response_model=DocumentTextOut,
+    summary="Whole cleaned text / 全文",
+    description=(
+        "The cleaned full text of the minutes with every remark's offsets (`text[start:end]` is the remark), "
+        "so a client can render the whole record and scroll to a hit."
+    ),
+    dependencies=[Depends(require_read_key)],
+    responses=error_responses(401, 404, 503),
+)
+async def get_document_text(document: str, service: ReadyService) -> dict[str, Any]:
+    return await run_in_threadpool(text_json, service, document)
+
+
+@router.get(
+    "/documents/{document}/source",
+    response_class=FileResponse,
+    summary="Source PDF / 原本 PDF",
+    description=(
+        "The PDF that was uploaded for this document, kept in the index folder (`sources/`). Only a file that "
+        "the index holds is served: the document must be indexed from that very PDF (same sha256); anything "
+        "else, links and paths outside the folder included, is 404. Add `#page=N` to open it at a page."
+    ),
+    responses={200: {"content": {"application/pdf": {}}, "description": "The PDF."}, **error_responses(401, 404, 503)},
+    dependencies=[Depends(require_read_key)],
+)
+async def get_document_source(document: str, service: ReadyService) -> FileResponse:
+    path = await run_in_threadpool(service.source_path, document)
+    if path is None:
+        raise NotFoundError(f"no stored source PDF for {document!r}: only PDF uploads keep their source")
+    return FileResponse(
+        path,
+        media_type="application/pdf",
+        filename=f"{document}.pdf",
+        content_disposition_type="inline",
+    )

@@ -69,4 +69,6 @@ async def search(
         mmr=body.mmr,
     )
     request.app.state.metrics.observe_search(result.timings_ms, result.answerable)
-    return SearchResponse.from_result(result)
+    from api.routes.documents import source_urls
+
+    return SearchResponse.from_result(result, await run_in_threadpool(source_urls, service, result))

@@ -177,8 +177,130 @@ function renderHit(hit, rank, question) {
     highlighted(hit.text, hit.highlights),
     el("p", { class: "citation" }, citationLine(c).join(" · ")),
     el("div", { class: "hit-foot" }, confidenceBar(hit.confidence), briefButton(question, hit)),
+    contextTools(hit, rank),
   );
   return li;
+}
+
+// ---------------------------------------------------------------------------------------------
+// === CONTEXT: "前後の発言 / context" (GET /remarks/{id}) and "全文 / whole minutes" (GET /documents/{id}/text)
+// ---------------------------------------------------------------------------------------------
+const CONTEXT_WINDOW = 2;
+
+function pagesText(pages) {
+  if (!pages || !pages.length) return null;
+  return pages.length > 1 ? `p. ${pages[0]}–${pages[pages.length - 1]}` : `p. ${pages[0]}`;
+}
+
+function remarkLine(r) {
+  const who = r.speaker ? `発言者: ${r.speaker}` : r.role ? `発言者: （${r.role}）` : "発言者: （匿名 / anonymous）";
+  return [r.ordinal ? `#${r.ordinal}` : null, who, r.topic ? `論点: ${r.topic}` : null, pagesText(r.pages)]
+    .filter(Boolean).join(" · ");
+}
+
+function toggleButton(cls, ja, en, controls) {
+  return el("button", { type: "button", class: `secondary ${cls}`, "aria-expanded": "false", "aria-controls": controls },
+    `${ja} `, el("span", { class: "en" }, en));
+}
+
+function contextTools(hit, rank) {
+  const ctxId = `context-${rank}`;
+  const fullId = `fulltext-${rank}`;
+  const ctxButton = toggleButton("context-toggle", "前後の発言", "context", ctxId);
+  const fullButton = toggleButton("fulltext-toggle", "全文", "whole minutes", fullId);
+  const ctxPanel = el("div", { id: ctxId, class: "context-panel", hidden: "", role: "region", "aria-label": "前後の発言 / context" });
+  const fullPanel = el("div", { id: fullId, class: "fulltext-panel", hidden: "", role: "region", "aria-label": "全文 / whole minutes" });
+  ctxButton.addEventListener("click", () => toggleContext(hit, ctxButton, ctxPanel));
+  fullButton.addEventListener("click", () => toggleFullText(hit, fullButton, fullPanel));
+  fullPanel.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") { closePanel(fullButton, fullPanel); fullButton.focus(); }
+  });
+  ctxPanel.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") { closePanel(ctxButton, ctxPanel); ctxButton.focus(); }
+  });
+  const row = el("div", { class: "context-tools" }, ctxButton, fullButton);
+  if (hit.source_url) {
+    const page = hit.citation.pages && hit.citation.pages.length ? ` p. ${hit.citation.pages[0]}` : "";
+    row.append(el("a", { class: "source-link", href: hit.source_url, target: "_blank", rel: "noopener" },
+      `原本PDF${page} `, el("span", { class: "en" }, "source PDF")));
+  }
+  return el("div", { class: "context" }, row, ctxPanel, fullPanel);
+}
+
+function closePanel(button, panel) {
+  panel.hidden = true;
+  button.setAttribute("aria-expanded", "false");
+}
+
+async function loadOnce(panel, loader) {
+  if (panel.dataset.loaded === "true") return;
+  panel.replaceChildren(el("p", { class: "hint" }, "読み込み中… ", el("span", { class: "en" }, "loading…")));
+  panel.setAttribute("aria-busy", "true");
+  try {
+    panel.replaceChildren(...(await loader()));
+    panel.dataset.loaded = "true";
+  } catch (error) {
+    panel.replaceChildren(el("p", { class: "message error" }, `読み込めませんでした / Could not load: ${error.message}`));
+  } finally {
+    panel.removeAttribute("aria-busy");
+  }
+}
+
+async function toggleContext(hit, button, panel) {
+  if (!panel.hidden) { closePanel(button, panel); return; }
+  panel.hidden = false;
+  button.setAttribute("aria-expanded", "true");
+  await loadOnce(panel, async () => {
+    const q = `before=${CONTEXT_WINDOW}&after=${CONTEXT_WINDOW}`;
+    const body = await api(`/remarks/${encodeURIComponent(hit.remark_id)}?${q}`);
+    const start = body.topic_start;
+    const head = el("p", { class: "hint topic-start" },
+      `論点の始まり: #${start.ordinal}${body.topic ? `（${body.topic}）` : ""} `,
+      el("span", { class: "en" }, `agenda item starts at remark ${start.ordinal}`));
+    const list = el("ol", { class: "context-list" });
+    for (const r of body.remarks) {
+      const item = el("li", { class: `ctx-remark ${r.position}`, "data-remark": r.remark_id, "data-position": r.position },
+        el("p", { class: "ctx-cite" }, remarkLine(r),
+          r.source_url ? el("a", { class: "source-link", href: r.source_url, target: "_blank", rel: "noopener" }, " 原本PDF / PDF") : null,
+          r.is_hit ? el("span", { class: "hit-badge" }, " ← この結果 / this hit") : null),
+        r.is_hit ? highlighted(r.text, hit.highlights) : el("p", { class: "hit-text" }, r.text));
+      if (r.is_hit) { item.classList.add("is-hit"); item.setAttribute("aria-current", "true"); }
+      list.append(item);
+    }
+    return [head, list];
+  });
+}
+
+async function toggleFullText(hit, button, panel) {
+  if (!panel.hidden) { closePanel(button, panel); return; }
+  panel.hidden = false;
+  button.setAttribute("aria-expanded", "true");
+  await loadOnce(panel, async () => {
+    const body = await api(`/documents/${encodeURIComponent(hit.citation.document)}/text`);
+    const text = body.text;
+    const box = el("div", { class: "fulltext" });
+    let pos = 0;
+    for (const r of body.remarks) {
+      if (r.start > pos) box.append(el("div", { class: "ft-gap" }, text.slice(pos, r.start)));
+      const isHit = r.remark_id === hit.remark_id;
+      const section = el("div", { class: `ft-remark${isHit ? " is-hit" : ""}`, "data-remark": r.remark_id },
+        el("p", { class: "ctx-cite" }, remarkLine(r)),
+        el("p", { class: "hit-text" }, text.slice(r.start, r.end)));
+      if (isHit) { section.setAttribute("tabindex", "-1"); section.setAttribute("aria-current", "true"); }
+      box.append(section);
+      pos = Math.max(pos, r.end);
+    }
+    if (pos < text.length) box.append(el("div", { class: "ft-gap" }, text.slice(pos)));
+    const title = el("p", { class: "hint" }, `${body.meeting.title || body.document} `,
+      el("span", { class: "en" }, "Esc: 閉じる / close"));
+    return [title, box];
+  });
+  const target = panel.querySelector(".ft-remark.is-hit");
+  if (target) {
+    const box = panel.querySelector(".fulltext");
+    box.scrollTop = Math.max(0, target.offsetTop - 8);
+    target.focus({ preventScroll: true });
+  }
 }
 
 async function search(event) {

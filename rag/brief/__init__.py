@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from rag.brief.build import (
     MAX_QUESTIONS,
+    ContextRemark,
     Evidence,
     EvidenceGroup,
     EvidencePack,
@@ -29,6 +30,7 @@ __all__ = [
     "LANGS",
     "MAX_QUESTIONS",
     "MEDIA_TYPES",
+    "ContextRemark",
     "Evidence",
     "EvidenceGroup",
     "EvidencePack",

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from rag.brief.labels import get_labels
-from rag.errors import InputError
+from rag.context import MAX_CONTEXT
+from rag.errors import InputError, NotFoundError
 from rag.types import Citation, Filters, Highlight, Hit, SearchResult
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,18 @@ class SearchService(Protocol):
 
 
 @dataclass(frozen=True)
+class ContextRemark:
+    """A neighbouring remark quoted beside the evidence to show its context; it is not evidence itself."""
+
+    remark_id: str
+    position: str  # "before" or "after" the quoted remark
+    text: str
+    speaker: str | None
+    role: str | None
+    pages: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class Evidence:
     """One remark, quoted in full exactly as the source has it."""
 
@@ -37,6 +50,7 @@ class Evidence:
     remark_id: str
     text: str
     citation: Citation
+    context: tuple[ContextRemark, ...] = ()  # neighbours, in document order, when the pack asks for them
 
 
 @dataclass(frozen=True)
@@ -99,6 +113,7 @@ class EvidencePack:
     model: str | None = None
     filters: Filters | None = None
     min_confidence: float | None = None  # the bar hits had to reach
+    context: int = 0  # neighbouring remarks quoted on either side of each quote, as context
 
     def get(self, ref: str) -> Evidence:
         for item in self.evidence:
@@ -214,6 +229,7 @@ def build_pack(
     lang: str = "ja",
     filters: Filters | None = None,
     min_confidence: float | None = None,
+    context: int = 0,
 ) -> EvidencePack:
     """Search every question and assemble the evidence pack.
 
@@ -226,6 +242,8 @@ def build_pack(
         raise InputError(f"k must be a positive integer, got {k!r}.")
     if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:
         raise InputError(f"min_confidence must lie between 0 and 1, got {min_confidence!r}.")
+    if isinstance(context, bool) or not isinstance(context, int) or not 0 <= context <= MAX_CONTEXT:
+        raise InputError(f"context must be a whole number from 0 to {MAX_CONTEXT}, got {context!r}.")
     cleaned = _clean_questions(questions)
     bar = min_confidence if min_confidence is not None else service_threshold(service)
 
@@ -250,7 +268,9 @@ def build_pack(
                 first = hit.remark_id not in evidence
                 if first:
                     ref = f"E{len(evidence) + 1}"
-                    evidence[hit.remark_id] = Evidence(ref, hit.remark_id, hit.text, hit.citation)
+                    evidence[hit.remark_id] = Evidence(
+                        ref, hit.remark_id, hit.text, hit.citation, _context(service, hit.remark_id, context)
+                    )
                 uses.append(
                     EvidenceUse(
                         evidence[hit.remark_id].ref, hit.remark_id, hit.confidence, hit.highlights, first
@@ -269,6 +289,7 @@ def build_pack(
         model=model,
         filters=filters,
         min_confidence=bar,
+        context=context,
     )
 
 
@@ -280,3 +301,24 @@ def _sources(items: Iterable[Evidence]) -> tuple[Source, ...]:
         by_doc[c.document] = (first, count + 1)
     ordered = sorted(by_doc.values(), key=lambda pair: _meeting_key(pair[0]))
     return tuple(Source(c.document, c.title, c.session, c.date, n) for c, n in ordered)
+
+
+def _context(service: object, remark_id: str, n: int) -> tuple[ContextRemark, ...]:
+    """Up to ``n`` remarks on either side of ``remark_id`` (same document), from ``service.remark_context``."""
+    if n == 0:
+        return ()
+    lookup = getattr(service, "remark_context", None)
+    if lookup is None:
+        raise InputError("this service cannot give the context of a remark: build the pack with context=0")
+    try:
+        ctx = lookup(remark_id, n, n)
+    except NotFoundError:
+        log.warning("no context for %s: not in the index", remark_id)
+        return ()
+    return tuple(
+        ContextRemark(
+            r.id, "before" if r.ordinal < ctx.ordinal else "after", r.text, r.speaker, r.role, r.pages
+        )
+        for r in ctx.remarks
+        if r.ordinal != ctx.ordinal
+    )

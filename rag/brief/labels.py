@@ -32,6 +32,9 @@ class Labels:
     see: str  # format string: {ref}
     page_one: str  # format string: {pages}
     page_many: str
+    context: str = "Context (not evidence)"  # heading of the neighbouring remarks beside a quote
+    before: str = "before"
+    after: str = "after"
 
     def question_heading(self, number: int, text: str) -> str:
         sep = "：" if self.lang == "ja" else ": "
@@ -84,6 +87,13 @@ class Labels:
         joined = " … ".join(sentences)
         return f"：「{joined}」" if self.lang == "ja" else f": “{joined}”"
 
+    def context_line(self, position: str, speaker: str | None, role: str | None, pages: tuple[int, ...]) -> str:
+        """「〔前〕発言者: 青木 · 2頁」 / "[before] Speaker: Aoki · p. 2" for a context remark."""
+        where = self.before if position == "before" else self.after
+        who = self.speaker_text(speaker) or (f"{self.speaker}: {role}" if role else None)
+        tag = f"〔{where}〕" if self.lang == "ja" else f"[{where}]"
+        return " · ".join(x for x in (tag, who, self.pages(pages)) if x)
+
     def meeting_line(self, title: str, session: int | None, date: str | None) -> str:
         """The meeting as headings and the source list name it: title, session, date."""
         # the title often names the session already (…（第１回）…): say it once
@@ -113,6 +123,9 @@ _JA = Labels(
     see="→ [{ref}] を参照",
     page_one="{pages}頁",
     page_many="{pages}頁",
+    context="前後の発言（文脈。根拠ではありません）",
+    before="前",
+    after="後",
 )
 
 _EN = Labels(

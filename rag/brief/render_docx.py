@@ -110,6 +110,14 @@ def _group(
         quote = doc.add_paragraph(style="Quote")
         for segment, marked in highlight_segments(item.text, use.highlights):
             _run(quote, segment, bold=marked, mark=marked)
+        if item.context:
+            caption = doc.add_paragraph()
+            _run(caption, f"{lb.context} [{item.ref}]", grey=True)
+            for near in item.context:
+                line = doc.add_paragraph()
+                label = lb.context_line(near.position, near.speaker, near.role, near.pages)
+                _run(line, f"{label} · {near.remark_id}: ", grey=True)
+                _run(line, " ".join(near.text.split()), grey=True)
 
 
 def _question(doc: DocumentObject, q: QuestionEvidence, pack: EvidencePack, lb: Labels) -> None:

@@ -24,7 +24,7 @@ def _use(use: EvidenceUse) -> dict[str, Any]:
 
 
 def pack_to_dict(pack: EvidencePack) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "version": FORMAT_VERSION,
         "lang": pack.lang,
         "k": pack.k,
@@ -65,6 +65,22 @@ def pack_to_dict(pack: EvidencePack) -> dict[str, Any]:
         ],
         "sources": [asdict(s) for s in pack.sources],
     }
+    if pack.context:
+        out["context"] = pack.context
+        for item, e in zip(out["evidence"], pack.evidence, strict=True):
+            item["context"] = [
+                {
+                    "kind": "context",  # beside the evidence, not evidence itself
+                    "remark_id": c.remark_id,
+                    "position": c.position,
+                    "text": c.text,
+                    "speaker": c.speaker,
+                    "role": c.role,
+                    "pages": list(c.pages),
+                }
+                for c in e.context
+            ]
+    return out
 
 
 def render_json(pack: EvidencePack) -> bytes:

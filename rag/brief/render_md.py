@@ -77,6 +77,17 @@ def _see_line(item: Evidence, use: EvidenceUse, lb: Labels) -> str:
     return escape(lb.reference(item.ref, use.confidence)) + lb.quoted([escape(x) for x in sentences])
 
 
+def _context(item: Evidence, lb: Labels) -> list[str]:
+    """The neighbouring remarks of a quote, as a list under a "context, not evidence" caption."""
+    if not item.context:
+        return []
+    lines = [f"*{escape(lb.context)}* (`{item.ref}`)", ""]
+    for c in item.context:
+        text = " ".join(c.text.split())
+        lines.append(f"- {escape(lb.context_line(c.position, c.speaker, c.role, c.pages))} `{c.remark_id}`: {escape(text)}")
+    return [*lines, ""]
+
+
 def _group(group: EvidenceGroup, pack: EvidencePack, lb: Labels, *, new_meeting: bool) -> list[str]:
     lines = (
         [f"### {escape(lb.meeting_line(group.title, group.session, group.date))}", ""] if new_meeting else []
@@ -86,6 +97,7 @@ def _group(group: EvidenceGroup, pack: EvidencePack, lb: Labels, *, new_meeting:
         item = pack.get(use.ref)
         if use.first:
             lines += [_citation_line(item, use, lb), "", _quote(item.text, use.highlights), ""]
+            lines += _context(item, lb)
         else:
             lines += [_see_line(item, use, lb), ""]
     return lines
