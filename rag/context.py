@@ -125,7 +125,21 @@ def citation(doc: ParsedDocument, remark: Remark) -> Citation:
         topic=remark.topic,
         speaker=remark.speaker,
         pages=remark.pages,
+        speaker_group=remark.speaker_group,
+        url=remark.url,
+        role=remark.role,
     )
+
+
+_OPTIONAL_CITATION = ("speaker_group", "url", "role")  # left out when empty, as the API's CitationOut does
+
+
+def _citation_json(c: Citation) -> dict[str, Any]:
+    out: dict[str, Any] = {**c.__dict__, "pages": list(c.pages)}
+    for key in _OPTIONAL_CITATION:
+        if out.get(key) is None:
+            out.pop(key, None)
+    return out
 
 
 def source_link(base: str | None, pages: tuple[int, ...]) -> str | None:
@@ -148,7 +162,7 @@ def _remark_json(doc: ParsedDocument, r: Remark, *, hit: int | None, source: str
         "pages": list(r.pages),
         "start": r.start,
         "end": r.end,
-        "citation": {**c.__dict__, "pages": list(c.pages)},
+        "citation": _citation_json(c),
         "source_url": source_link(source, r.pages),
     }
     if hit is not None:
