@@ -54,9 +54,9 @@ def test_onnx_matches_sentence_transformers(pair: tuple[Embedder, Embedder], see
     assert len(remarks) == 23 and len(questions) >= 50
     figures = {}
     for name, texts in (("remarks", remarks), ("questions", questions)):
-        for kind in ("query", "passage"):
-            ref = getattr(torch_e, f"embed_{kind}s")(texts)
-            got = getattr(onnx_e, f"embed_{kind}s")(texts)
+        for kind in ("queries", "passages"):
+            ref = getattr(torch_e, f"embed_{kind}")(texts)
+            got = getattr(onnx_e, f"embed_{kind}")(texts)
             assert got.dtype == np.float32 and got.shape == ref.shape
             np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
             cos = (ref * got).sum(axis=1)
