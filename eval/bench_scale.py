@@ -173,11 +173,33 @@ def bench_ours(files_dir: Path, remarks: int, questions: list[str], pool: Pool, 
         rss = server.peak_rss_mb()
     finally:
         server.stop()
-    return {
+    inproc = in_process_search(index, args.model, args.index, questions) if args.in_process else {}
+    return {**inproc,
         "ingest_s": ingest_s, "ingest_remarks_per_s": remarks / ingest_s, "serve_to_first_answer_s": first_s,
         "search_p50_ms": percentile(lat, 50), "search_p99_ms": percentile(lat, 99), "searches": len(lat),
         "upload_ms": upload_ms, "first_search_after_upload_ms": after_ms, **rss,
     }
+
+
+def in_process_search(index: Path, model: str, index_type: str, questions: list[str]) -> dict[str, Any]:
+    """The same searches through ``RagService`` in this process (no HTTP), like the LangChain side."""
+    from rag.service import RagService
+    from rag.settings import Settings
+
+    started = time.perf_counter()
+    svc = RagService(Settings(index_dir=index, model=model, index_type=index_type))
+    svc.search(questions[0])
+    first_s = time.perf_counter() - started
+    for q in questions[1:3]:
+        svc.search(q)
+    lat = []
+    for q in questions:
+        t = time.perf_counter()
+        svc.search(q)
+        lat.append((time.perf_counter() - t) * 1000.0)
+    svc.close()
+    return {"in_process_open_to_first_answer_s": first_s, "in_process_search_p50_ms": percentile(lat, 50),
+            "in_process_search_p99_ms": percentile(lat, 99)}
 
 
 def bench_langchain(files: list[Path], remarks: int, questions: list[str], model: str) -> dict[str, Any]:
@@ -281,6 +303,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--index-layer", action=argparse.BooleanOptionalAction, default=None,
                         help="measure the index layer only (default: on from 500,000 remarks)")
     parser.add_argument("--no-langchain", action="store_true")
+    parser.add_argument("--in-process", action=argparse.BooleanOptionalAction, default=True,
+                        help="also time RagService.search in this process (the LangChain side runs in process)")
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per step")
@@ -329,6 +353,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     "search_p50_ours_http_over_langchain_in_process": result["ours"]["search_p50_ms"]
                     / lc["search_p50_ms"],
                 }
+                if "in_process_search_p50_ms" in result["ours"]:
+                    result["ratios"]["search_p50_ours_in_process_over_langchain"] = (
+                        result["ours"]["in_process_search_p50_ms"] / lc["search_p50_ms"]
+                    )
     finally:
         _kill_children()
         if not args.work:

@@ -76,6 +76,8 @@ def bench_table(report: dict[str, Any]) -> str:
          _num(ratios.get("ingest_throughput_ours_over_langchain"), ".2f") + "×"),
         ("search p50 (ms)", _num(ours.get("search_p50_ms"), ".1f") + " (HTTP)", _num(lc.get("search_p50_ms"), ".1f")
          + " (in process)", _num(ratios.get("search_p50_ours_http_over_langchain_in_process"), ".2f") + "×"),
+        ("search p50 in process (ms)", _num(ours.get("in_process_search_p50_ms"), ".1f"),
+         _num(lc.get("search_p50_ms"), ".1f"), _num(ratios.get("search_p50_ours_in_process_over_langchain"), ".2f") + "×"),
         ("search p99 (ms)", _num(ours.get("search_p99_ms"), ".1f"), _num(lc.get("search_p99_ms"), ".1f"), ""),
         ("`rag serve` start → first answer (s)", _num(ours.get("serve_to_first_answer_s"), ".2f"), "", ""),
         ("first search after an upload (ms)", _num(ours.get("first_search_after_upload_ms"), ".0f"), "", ""),

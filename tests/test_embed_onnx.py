@@ -62,10 +62,26 @@ def test_onnx_matches_sentence_transformers(pair: tuple[Embedder, Embedder], see
             cos = (ref * got).sum(axis=1)
             figures[f"{name}/{kind}"] = float(cos.min())
             assert cos.min() >= 0.999, (name, kind, float(cos.min()))
+    both = remarks + questions  # more than SMALL_BATCH: the ``tokenizers`` path
+    assert len(both) > onnx.SMALL_BATCH
+    cos = (torch_e.embed_passages(both) * onnx_e.embed_passages(both)).sum(axis=1)
+    figures["large batch/passages"] = float(cos.min())
+    assert cos.min() >= 0.999
     log.warning("min cosine ONNX vs sentence-transformers: %s", figures)
     # one text alone (no padding) equals the same text in a padded batch
     alone = onnx_e.embed_queries([questions[0]])[0]
     assert float(alone @ onnx_e.embed_queries(questions)[0]) > 0.99999
+
+
+@pytest.mark.slow
+def test_small_tokenizer_gives_the_tokenizers_ids(pair: tuple[Embedder, Embedder], seed_txt: Path) -> None:
+    onnx_e = pair[1]
+    remarks, questions = seed_texts(seed_txt)
+    odd = ["Ｆｕｌｌ－ｗｉｄｔｈ　ＡＢＣ　１２３", "tabs\tand   spaces\n", "①②③ ㈱ ｶﾀｶﾅ", " lead", "😀🙏 ꙮ 𪘀", "長" * 900]
+    for text in [*remarks, *questions, *odd]:
+        for prefix in ("query: ", "passage: "):
+            expected = onnx_e.tokenizer.encode(prefix + text).ids  # type: ignore[attr-defined]
+            assert onnx_e.small.encode(prefix + text) == expected, text  # type: ignore[attr-defined]
 
 
 @pytest.mark.slow
@@ -130,3 +146,13 @@ def test_encoder_setting_is_checked(tmp_path: Path) -> None:
         load_embedder(Settings(model_cache=tmp_path, encoder="tensorflow"))
     # the hash embedder ignores the encoder choice
     assert load_embedder(Settings(model="hash:64", encoder="onnx")).dim == 64
+
+
+def test_auto_uses_onnx_on_the_cpu_only() -> None:
+    from rag.embed.model import _use_onnx
+
+    assert _use_onnx(Settings(encoder="auto")) is onnx.onnx_available()
+    assert _use_onnx(Settings(encoder="auto", device="cpu")) is onnx.onnx_available()
+    assert _use_onnx(Settings(encoder="auto", device="cuda")) is False
+    assert _use_onnx(Settings(encoder="torch")) is False
+    assert _use_onnx(Settings(encoder=" ONNX ")) is True

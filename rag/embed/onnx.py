@@ -2,8 +2,9 @@
 
 The materialized sentence-transformers directory (see :mod:`rag.embed.bundled`) is exported once with
 ``torch.onnx.export`` into ``<that directory>/onnx-v<ONNX_FORMAT>/model.onnx``: BertModel + mean pooling
-+ L2 normalization, fp32, the same weights. At run time only ``onnxruntime``, ``tokenizers`` and numpy
-load (about 0.3 s instead of torch's seconds). The export is keyed by the source file's sha256 and
++ L2 normalization, fp32, the same weights; the word-embedding table is a memory-mapped .npy beside it.
+At run time only ``onnxruntime`` and numpy load, not torch; a question is tokenized by
+:mod:`rag.embed.unigram` (same ids, loads faster), large batches by ``tokenizers``. The export is keyed by the source file's sha256 and
 ``ONNX_FORMAT``: a marker that does not match (or a missing file) is rebuilt, under a file lock, into a
 temporary directory renamed into place. The vectors match the sentence-transformers path (cosine ≥ 0.999,
 tested in ``tests/test_embed_onnx.py``), so the embedder keeps the bundled model's fingerprint.
@@ -16,6 +17,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from rag.embed.model import Embedder
+from rag.embed.unigram import UnigramTokenizer
 from rag.errors import ModelError
 
 logger = logging.getLogger(__name__)
@@ -34,6 +37,8 @@ _MARKER = "exported.json"
 _LOCK_TIMEOUT_S = 1800.0
 _MAX_TOKENS = 512
 _TABLE = "word_embeddings.npy"
+_UNIGRAM = "unigram.pkl"
+SMALL_BATCH = 64  # up to this many texts go through rag.embed.unigram instead of ``tokenizers``
 
 
 def onnx_available() -> bool:
@@ -144,6 +149,28 @@ def _export_graph(st_dir: Path, path: Path) -> None:
         )
 
 
+def _small_tokenizer(path: Path, tokenizer_json: Path) -> UnigramTokenizer:
+    """The pickled :class:`UnigramTokenizer` next to the export, written from tokenizer.json when missing."""
+    if path.is_file():
+        try:
+            return UnigramTokenizer.load(path)
+        except Exception as exc:  # noqa: BLE001 - a damaged cache file is rebuilt
+            logger.warning("rebuilding %s (%s)", path, exc)
+    try:
+        tok = UnigramTokenizer.from_tokenizer_json(tokenizer_json, max_tokens=_MAX_TOKENS)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ModelError(f"cannot read {tokenizer_json} ({exc}); delete {path.parent.parent} to re-materialize") from exc
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        tok.save(Path(tmp))
+        os.replace(tmp, path)
+    except OSError as exc:
+        logger.warning("cannot cache %s (%s)", path, exc)
+        Path(tmp).unlink(missing_ok=True)
+    return tok
+
+
 class OnnxEmbedder(Embedder):
     """The bundled e5 model through ONNX Runtime and the ``tokenizers`` tokenizer of its directory."""
 
@@ -160,7 +187,6 @@ class OnnxEmbedder(Embedder):
     ) -> None:
         try:
             import onnxruntime as ort
-            from tokenizers import Tokenizer
         except ImportError as exc:
             raise ModelError(
                 "the ONNX encoder needs onnxruntime: pip install onnxruntime (or set RAG_ENCODER=torch)"
@@ -169,10 +195,11 @@ class OnnxEmbedder(Embedder):
         opts.log_severity_level = 3
         self.session = ort.InferenceSession(str(onnx_path), sess_options=opts, providers=["CPUExecutionProvider"])
         self.table = np.load(Path(onnx_path).with_name(_TABLE), mmap_mode="r")
-        self.tokenizer = Tokenizer.from_file(str(Path(st_dir) / "tokenizer.json"))
-        self.tokenizer.no_padding()
-        self.tokenizer.enable_truncation(max_length=_MAX_TOKENS)
-        self.pad_id = int(self.tokenizer.token_to_id("<pad>") or 1)
+        self._tokenizer_json = Path(st_dir) / "tokenizer.json"
+        self._tokenizer: Any = None  # the ``tokenizers`` one, loaded for the first large batch
+        self._lock = threading.Lock()
+        self.small = _small_tokenizer(Path(onnx_path).with_name(_UNIGRAM), self._tokenizer_json)
+        self.pad_id = 1
         self.model_id = model_id
         self.fingerprint = fingerprint
         self.query_prompt = query_prompt
@@ -180,6 +207,18 @@ class OnnxEmbedder(Embedder):
         self.batch_size = max(1, int(batch_size))
         self.device = "cpu"
         self.dim = int(self.table.shape[1])
+
+    @property
+    def tokenizer(self) -> Any:
+        with self._lock:
+            if self._tokenizer is None:
+                from tokenizers import Tokenizer
+
+                tok = Tokenizer.from_file(str(self._tokenizer_json))
+                tok.no_padding()
+                tok.enable_truncation(max_length=_MAX_TOKENS)
+                self._tokenizer = tok
+            return self._tokenizer
 
     def _run(self, seqs: list[list[int]]) -> np.ndarray:
         width = max(len(s) for s in seqs)
@@ -196,8 +235,10 @@ class OnnxEmbedder(Embedder):
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
-        encodings = self.tokenizer.encode_batch([prompt + t for t in texts])
-        seqs = [e.ids for e in encodings]
+        if len(texts) <= SMALL_BATCH:  # a question, a few sentences: no second-long tokenizer load
+            seqs = [self.small.encode(prompt + t) for t in texts]
+        else:
+            seqs = [e.ids for e in self.tokenizer.encode_batch([prompt + t for t in texts])]
         order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))  # length-sorted batches: little padding
         from tqdm.auto import tqdm
 
