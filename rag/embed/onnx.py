@@ -191,6 +191,7 @@ class OnnxEmbedder(Embedder):
             raise ModelError(
                 "the ONNX encoder needs onnxruntime: pip install onnxruntime (or set RAG_ENCODER=torch)"
             ) from exc
+        ort.disable_telemetry_events()
         opts = ort.SessionOptions()
         opts.log_severity_level = 3
         self.session = ort.InferenceSession(str(onnx_path), sess_options=opts, providers=["CPUExecutionProvider"])
