@@ -10,13 +10,15 @@ import logging
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from rag.errors import IndexStoreError, InputError, ModelError, NotFoundError, ParseError, RagError
-from rag.settings import Settings, get_settings
-from rag.types import Filters, SearchResult
+
+if TYPE_CHECKING:  # imported where used: `rag --help` and `rag parse` stay light (no pydantic-settings)
+    from rag.settings import Settings
+    from rag.types import SearchResult
 
 app = typer.Typer(
     help="Semantic question answering over Japanese government meeting minutes.",
@@ -46,6 +48,8 @@ ModelOpt = Annotated[
 
 
 def _settings(index: Path | None = None, model: str | None = None, **extra: Any) -> Settings:
+    from rag.settings import get_settings
+
     update: dict[str, Any] = {k: v for k, v in extra.items() if v is not None}
     if index is not None:
         update["index_dir"] = index
@@ -175,6 +179,7 @@ def search(
 ) -> None:
     """Rank the remarks that answer a question, with citations."""
     from rag.service import RagService
+    from rag.types import Filters
 
     filters = Filters(
         meeting=meeting, date_from=date_from, date_to=date_to, topic=topic, speaker=speaker, document=document
@@ -313,7 +318,7 @@ def index_verify(index: IndexOpt = None) -> None:
     """Check that every vector has its row and the reverse."""
     from index import verify
 
-    problems = verify(Path(index or get_settings().index_dir))
+    problems = verify(Path(index or _settings().index_dir))
     for p in problems:
         typer.secho(p, fg=typer.colors.RED, err=True)
     typer.echo("ok" if not problems else f"{len(problems)} problem(s)")

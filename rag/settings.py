@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     passage_prompt: str | None = Field(default=None, description="Override the model's passage prompt.")
     device: str | None = Field(default=None, description="cpu, cuda, …; automatic when unset.")
     batch_size: int = 16
+    encoder: str = Field(
+        default="auto",
+        description="auto | onnx | torch: how the bundled model runs (RAG_ENCODER); auto = ONNX Runtime when "
+        "installed and the device is the CPU, else sentence-transformers. Other models always use torch.",
+    )
     cross_encoder: str | None = Field(default=None, description="Local path or id of a CrossEncoder reranker.")
 
     # chunking

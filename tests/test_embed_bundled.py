@@ -70,7 +70,7 @@ def bundled_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def bundled_embedder(bundled_cache: Path) -> Embedder:
-    return load_embedder(Settings(model_cache=bundled_cache, device="cpu"))
+    return load_embedder(Settings(model_cache=bundled_cache, device="cpu", encoder="torch"))
 
 
 @pytest.fixture(scope="session")
@@ -144,9 +144,9 @@ def test_embedder_attributes_and_cache(bundled_cache: Path, bundled_embedder: Em
     assert bundled_embedder.dim == 384
     assert bundled_embedder.query_prompt == "query: " and bundled_embedder.passage_prompt == "passage: "
     assert len(bundled_embedder.fingerprint) == 64
-    assert load_embedder(Settings(model_cache=bundled_cache, device="cpu")) is bundled_embedder
+    assert load_embedder(Settings(model_cache=bundled_cache, device="cpu", encoder="torch")) is bundled_embedder
     assert bundled_embedder.embed_queries([]).shape == (0, 384)
-    overridden = load_embedder(Settings(model_cache=bundled_cache, device="cpu", query_prompt=""))
+    overridden = load_embedder(Settings(model_cache=bundled_cache, device="cpu", encoder="torch", query_prompt=""))
     try:
         assert overridden.query_prompt == "" and overridden.fingerprint != bundled_embedder.fingerprint
     finally:

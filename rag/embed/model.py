@@ -176,20 +176,62 @@ def _prompt(override: str | None, prompts: dict[str, str], *names: str) -> str:
     return ""
 
 
+ENCODERS = ("auto", "onnx", "torch")
+
+
+def _use_onnx(settings: Settings) -> bool:
+    """Whether the bundled model runs through ONNX Runtime (RAG_ENCODER, see Settings.encoder)."""
+    choice = (settings.encoder or "auto").strip().lower()
+    if choice not in ENCODERS:
+        raise ModelError(f"RAG_ENCODER={settings.encoder!r} is not one of {', '.join(ENCODERS)}")
+    if choice == "torch":
+        return False
+    from rag.embed.onnx import onnx_available
+
+    if choice == "onnx":
+        if not onnx_available():
+            raise ModelError("RAG_ENCODER=onnx needs onnxruntime: pip install onnxruntime")
+        return True
+    return onnx_available() and (settings.device or "cpu") == "cpu"
+
+
+def _bundled_prompts(path: Path) -> dict[str, str]:
+    """The prompts the materialized directory declares (what SentenceTransformer(path).prompts gives)."""
+    try:
+        cfg = json.loads((path / "config_sentence_transformers.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{path} is not a materialized model ({exc}); delete it to re-materialize") from exc
+    prompts = cfg.get("prompts") if isinstance(cfg, dict) else None
+    return {str(k): str(v) for k, v in (prompts or {}).items()}
+
+
 def _load_bundled(settings: Settings) -> Embedder:
     from rag.embed.bundled import BUNDLED_NAME, FORMAT_VERSION, ensure_materialized
 
     name = settings.model[len("bundled:") :]
     if name != BUNDLED_NAME:
         raise ModelError(f"unknown bundled model {settings.model!r}: use 'bundled:{BUNDLED_NAME}'")
+    use_onnx = _use_onnx(settings)  # checks RAG_ENCODER before any slow work
     path, digest = ensure_materialized(settings.model_cache)
-    model = _load_sentence_transformer(str(path), _resolve_device(settings))
-    prompts = dict(getattr(model, "prompts", {}) or {})
+    prompts = _bundled_prompts(path)
     qp = _prompt(settings.query_prompt, prompts, "query")
     pp = _prompt(settings.passage_prompt, prompts, "passage", "document")
     fp = hashlib.sha256(
         json.dumps({"bundled": name, "sha256": digest, "format": FORMAT_VERSION, "q": qp, "p": pp}).encode()
     ).hexdigest()
+    if use_onnx:
+        from rag.embed.onnx import OnnxEmbedder, ensure_onnx
+
+        return OnnxEmbedder(
+            ensure_onnx(path, digest),
+            path,
+            model_id=settings.model,
+            fingerprint=fp,
+            query_prompt=qp,
+            passage_prompt=pp,
+            batch_size=settings.batch_size,
+        )
+    model = _load_sentence_transformer(str(path), _resolve_device(settings))
     return SentenceTransformerEmbedder(
         model,
         model_id=settings.model,
@@ -226,6 +268,7 @@ def load_embedder(settings: Settings | None = None) -> Embedder:
         settings.passage_prompt,
         str(settings.model_cache),
         settings.batch_size,
+        settings.encoder,
     )
     with _LOCK:
         if key in _CACHE:
