@@ -39,7 +39,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         401: "Missing or wrong API key (X-API-Key or Authorization: Bearer)",
         404: "Not found",
         413: "File over the size limit",
-        415: "Unsupported file type (use .pdf, .txt or .md)",
+        415: "Unsupported file type (use .pdf, .txt, .md, .json (the Diet's API), .docx or .html)",
         422: "Invalid request or unreadable file",
         503: "Not ready (model/index loading) or writes disabled",
     }

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES = (".pdf", ".txt", ".md", ".text", ".json", ".html", ".htm")
+SUPPORTED_SUFFIXES = (".pdf", ".txt", ".md", ".text", ".json", ".html", ".htm", ".docx")
 EMBED_CACHE_FILE = "embeddings.sqlite"
 INGEST_BATCH_DOCS = 32  # folder ingest embeds and commits this many documents together …
 INGEST_BATCH_CHUNKS = 4096  # … or fewer, once their chunks reach this many
@@ -476,7 +476,7 @@ def _one_file_per_document(files: list[Path], skipped: dict[str, str]) -> list[P
 
 
 def _rank(path: Path) -> int:
-    order = [".txt", ".text", ".md", ".pdf"]
+    order = [".txt", ".text", ".md", ".json", ".docx", ".html", ".htm", ".pdf"]
     return order.index(path.suffix.lower()) if path.suffix.lower() in order else len(order)
 
 

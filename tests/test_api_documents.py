@@ -99,16 +99,18 @@ def test_bearer_token_is_accepted(client: httpx.Client) -> None:
 
 
 def test_mixed_upload_reports_each_file(client: httpx.Client) -> None:
-    r = upload(client, ("mixed_ok.txt", MINI.encode()), ("notes.docx", b"PK\x03\x04"))
+    r = upload(client, ("mixed_ok.txt", MINI.encode()), ("notes.xlsx", b"PK\x03\x04"))
     assert r.status_code == 201, r.text
     files = {f["file"]: f for f in r.json()["files"]}
     assert files["mixed_ok.txt"]["status"] == "added"
-    assert files["notes.docx"]["status"] == "failed" and files["notes.docx"]["http_status"] == 415
-    assert r.json()["failed"] == {"notes.docx": "unsupported file type '.docx': upload .pdf, .txt or .md"}
+    assert files["notes.xlsx"]["status"] == "failed" and files["notes.xlsx"]["http_status"] == 415
+    assert r.json()["failed"] == {
+        "notes.xlsx": "unsupported file type '.xlsx': upload one of .pdf, .txt, .md, .text, .json, .html, .htm, .docx"
+    }
 
 
 FAILING_UPLOADS = [
-    ("notes.docx", b"PK\x03\x04", 415, "unsupported_file_type", "unsupported file type '.docx'"),
+    ("notes.xlsx", b"PK\x03\x04", 415, "unsupported_file_type", "unsupported file type '.xlsx'"),
     ("noext", b"hello", 415, "unsupported_file_type", "unsupported file type 'noext'"),
     ("big.txt", b"a" * (1024 * 1024 + 1), 413, "file_too_large", "larger than the 1 MB limit"),
     ("broken.pdf", b"%PDF-1.4\nnot really a pdf\n%%EOF", 422, "unparseable_file", "the PDF is corrupt"),
@@ -133,7 +135,7 @@ def test_failed_upload_status(
 
 
 def test_all_failed_with_different_reasons_is_422(client: httpx.Client) -> None:
-    r = upload(client, ("a.docx", b"x"), ("b.pdf", b"%PDF-1.4 junk"))
+    r = upload(client, ("a.xlsx", b"x"), ("b.pdf", b"%PDF-1.4 junk"))
     assert r.status_code == 422
     assert r.json()["error"]["code"] == "upload_failed"
     assert [f["http_status"] for f in r.json()["error"]["details"]["files"]] == [415, 422]

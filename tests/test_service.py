@@ -102,10 +102,10 @@ def test_search_validates_input(svc: RagService, seed_txt: Path) -> None:
 
 def test_iter_minutes_files_reports_missing_and_unsupported(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("x", encoding="utf-8")
-    (tmp_path / "b.docx").write_bytes(b"x")
-    files, problems = iter_minutes_files([tmp_path, tmp_path / "nope.txt", tmp_path / "b.docx"])
+    (tmp_path / "b.xlsx").write_bytes(b"x")
+    files, problems = iter_minutes_files([tmp_path, tmp_path / "nope.txt", tmp_path / "b.xlsx"])
     assert files == [tmp_path / "a.txt"]
-    assert set(problems) == {str(tmp_path / "nope.txt"), str(tmp_path / "b.docx")}
+    assert set(problems) == {str(tmp_path / "nope.txt"), str(tmp_path / "b.xlsx")}
 
 
 def test_folder_ingest_embeds_documents_together_and_stores_tokens(

@@ -33,14 +33,14 @@ from api.schemas import (
 )
 from rag.context import document_text_to_json
 from rag.errors import NotFoundError, ParseError
-from rag.service import RagService
+from rag.service import SUPPORTED_SUFFIXES, RagService
 from rag.types import IngestReport, SearchResult
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["documents"])
 
-ALLOWED_SUFFIXES = (".pdf", ".txt", ".md")
+ALLOWED_SUFFIXES = SUPPORTED_SUFFIXES  # the service decides what it parses; one list for both faces
 MAX_FILES = 20
 _FAILURE_CODES = {413: FILE_TOO_LARGE, 415: UNSUPPORTED_FILE_TYPE, 422: UNPARSEABLE_FILE}
 
@@ -113,7 +113,8 @@ async def _ingest_one(state: AppState, upload: UploadFile, limit_bytes: int) -> 
     if not name:
         return _failed("", 422, "the upload has no file name")
     if not name.lower().endswith(ALLOWED_SUFFIXES):
-        reason = f"unsupported file type '{PurePosixPath(name).suffix or name}': upload .pdf, .txt or .md"
+        suffix = PurePosixPath(name).suffix or name
+        reason = f"unsupported file type '{suffix}': upload one of {', '.join(SUPPORTED_SUFFIXES)}"
         return _failed(name, 415, reason)
     data = await _read_limited(upload, limit_bytes)
     if data is None:
