@@ -28,7 +28,6 @@ from rag.parse.docx import extract_docx_pages
 from rag.parse.header import is_body_start, is_key_line, parse_header
 from rag.parse.html import decode_html, html_to_text, looks_like_html
 from rag.parse.kokkai import looks_like_kokkai, parse_kokkai
-from rag.parse.pdf import extract_pages_ocr
 from rag.parse.remarks import BULLETS, parse_body
 from rag.parse.speakers import roster_of
 from rag.types import ParsedDocument, Remark, Topic
@@ -166,6 +165,8 @@ def parse_bytes(name: str, data: bytes) -> ParsedDocument:
     digest = hashlib.sha256(data).hexdigest()
     document = Path(file_name).stem
     if file_name.lower().endswith(".pdf"):
+        from rag.parse.pdf import extract_pages_ocr  # pypdf loads only for PDFs (the search path imports era)
+
         pages, ocr_pages, empty_pages = extract_pages_ocr(file_name, data)
         doc = parse_text("\f".join(pages), document=document, source=name, sha256=digest, page_texts=pages)
         return dataclasses.replace(doc, format="pdf", ocr_pages=ocr_pages, empty_pages=empty_pages)
