@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag.errors import NotFoundError, ParseError, RagError
+from rag.files import SUPPORTED_SUFFIXES, iter_minutes_files, one_file_per_document
 from rag.settings import Settings, get_settings
 from rag.types import Filters, IngestReport, ParsedDocument, SearchResult
 
@@ -28,40 +29,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES = (".pdf", ".txt", ".md", ".text", ".json", ".html", ".htm", ".docx")
 EMBED_CACHE_FILE = "embeddings.sqlite"
 INGEST_BATCH_DOCS = 32  # folder ingest embeds and commits this many documents together …
 INGEST_BATCH_CHUNKS = 4096  # … or fewer, once their chunks reach this many
-
-
-def iter_minutes_files(paths: Iterable[Path]) -> tuple[list[Path], dict[str, str]]:
-    """Expand files and folders (recursively) into the minutes files to ingest, sorted.
-
-    Returns the files and ``{path: reason}`` for paths that do not exist or have an unsupported type.
-    """
-    files: list[Path] = []
-    problems: dict[str, str] = {}
-    for path in paths:
-        if path.is_dir():
-            found = sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file()
-                and p.suffix.lower() in SUPPORTED_SUFFIXES
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
-            files.extend(found)
-        elif path.is_file():
-            if path.suffix.lower() in SUPPORTED_SUFFIXES:
-                files.append(path)
-            else:
-                problems[str(path)] = (
-                    f"{path.name}: unsupported file type {path.suffix or '(none)'}; "
-                    f"use one of {', '.join(SUPPORTED_SUFFIXES)}"
-                )
-        else:
-            problems[str(path)] = f"{path}: no such file or folder"
-    return files, problems
 
 
 class RagService:
@@ -105,33 +75,27 @@ class RagService:
             if self._store is not None and create and self._store.read_only:
                 self._reopen_writable()
             if self._store is None:
-                from index.store import IndexStore
-
-                emb = self.embedder
-                self._store = IndexStore(
-                    Path(self.settings.index_dir),
-                    model_id=emb.model_id,
-                    fingerprint=emb.fingerprint,
-                    dim=emb.dim,
-                    index_type=self.settings.index_type,
-                    read_only=not create,
-                )
+                self._store = self._open_store(read_only=not create)
             return self._store
 
-    def _reopen_writable(self) -> None:
+    def _open_store(self, *, read_only: bool) -> IndexStore:
         from index.store import IndexStore
 
-        old = self._store
-        if old is None:
-            return
         emb = self.embedder
-        self._store = IndexStore(
+        return IndexStore(
             Path(self.settings.index_dir),
             model_id=emb.model_id,
             fingerprint=emb.fingerprint,
             dim=emb.dim,
             index_type=self.settings.index_type,
+            read_only=read_only,
         )
+
+    def _reopen_writable(self) -> None:
+        old = self._store
+        if old is None:
+            return
+        self._store = self._open_store(read_only=False)
         if self._retriever is not None:
             self._retriever.use_store(self._store)  # its corpus stays valid: the same database
         old.close()
@@ -203,7 +167,7 @@ class RagService:
         """
         files, problems = iter_minutes_files(Path(p) for p in paths)
         report = IngestReport(failed=dict(problems))
-        files = _one_file_per_document(files, report.skipped)
+        files = one_file_per_document(files, report.skipped)
         bar = _progress(files, progress, "ingest")
         pending: list[tuple[str, ParsedDocument]] = []
         for path in bar:
@@ -454,31 +418,6 @@ class RagService:
         except NotFoundError:
             return None
         return sources.verified(self.sources_dir(), doc)
-
-
-
-def _one_file_per_document(files: list[Path], skipped: dict[str, str]) -> list[Path]:
-    """Keep one file per document id (the file name without extension).
-
-    The same minutes often come as text and PDF side by side; the text rendition wins (its layer is clean)
-    and the other is reported as skipped, so re-ingesting the folder stays a no-op.
-    """
-    chosen: dict[str, Path] = {}
-    for path in files:
-        current = chosen.get(path.stem)
-        if current is None or _rank(path) < _rank(current):
-            chosen[path.stem] = path
-    for path in files:
-        keep = chosen[path.stem]
-        if keep != path:
-            skipped[str(path)] = f"{path.name}: same document id {path.stem!r} as {keep}; skipped"
-    return [p for p in files if chosen[p.stem] == p]
-
-
-def _rank(path: Path) -> int:
-    order = [".txt", ".text", ".md", ".json", ".docx", ".html", ".htm", ".pdf"]
-    return order.index(path.suffix.lower()) if path.suffix.lower() in order else len(order)
-
 
 
 def _batch_full(docs: Sequence[ParsedDocument], chunk_size: int) -> bool:
