@@ -227,9 +227,7 @@ class RagService:
                 logger.warning("%s", outcome)
                 name = "failed"
             else:
-                getattr(report, outcome).append(doc.document)
-                report.remarks += len(doc.remarks)
-                report.topics += len(doc.topics)
+                _record(report, doc, outcome)
                 name = outcome
             if on_file is not None:
                 on_file(path, name)
@@ -259,9 +257,7 @@ class RagService:
                 batch.append(doc)
             if batch and (pos == len(items) - 1 or _batch_full(batch, self.settings.chunk_size)):
                 for done, outcome in zip(batch, self._index_batch(batch), strict=True):
-                    getattr(report, outcome).append(done.document)
-                    report.remarks += len(done.remarks)
-                    report.topics += len(done.topics)
+                    _record(report, done, outcome)
                 batch = []
         return report
 
@@ -270,9 +266,7 @@ class RagService:
         if doc is None:
             return "unchanged"
         outcome = self._index_parsed(doc)
-        getattr(report, outcome).append(doc.document)
-        report.remarks += len(doc.remarks)
-        report.topics += len(doc.topics)
+        _record(report, doc, outcome)
         return outcome
 
     def _index_parsed(self, doc: ParsedDocument) -> str:
@@ -418,6 +412,13 @@ class RagService:
         except NotFoundError:
             return None
         return sources.verified(self.sources_dir(), doc)
+
+
+def _record(report: IngestReport, doc: ParsedDocument, outcome: str) -> None:
+    """Count an indexed document in the report under its outcome (added / replaced / unchanged)."""
+    getattr(report, outcome).append(doc.document)
+    report.remarks += len(doc.remarks)
+    report.topics += len(doc.topics)
 
 
 def _batch_full(docs: Sequence[ParsedDocument], chunk_size: int) -> bool:

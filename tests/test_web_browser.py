@@ -27,12 +27,17 @@ def base_url(tmp_path_factory: pytest.TempPathFactory, seed_txt: Path) -> Iterat
         yield base
 
 
-def test_search_page_in_chromium(base_url: str, tmp_path: Path) -> None:
-    from playwright.sync_api import expect, sync_playwright
-
+def chromium_path() -> str:
     chromium = shutil.which("chromium")
     if chromium is None:
         pytest.fail("Debian's chromium is missing: run `make browser-deps` (apt-get install chromium fonts-noto-cjk)")
+    return chromium
+
+
+def test_search_page_in_chromium(base_url: str, tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    chromium = chromium_path()
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         try:
@@ -99,9 +104,7 @@ def test_context_of_a_hit_in_chromium(base_url: str) -> None:
     import httpx
     from playwright.sync_api import expect, sync_playwright
 
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.fail("Debian's chromium is missing: run `make browser-deps` (apt-get install chromium fonts-noto-cjk)")
+    chromium = chromium_path()
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         try:
