@@ -1,4 +1,4 @@
-"""Lexical leg: a Japanese tokenizer (SudachiPy, sudachidict-core) feeding BM25 (bm25s) over remarks.
+"""Lexical leg: a Japanese tokenizer (SudachiPy, sudachidict-core) feeding BM25 (`rag.retrieve.bm25`) over remarks.
 
 Tokens are Sudachi's normalized forms of content words (nouns, verbs, adjectives, …; particles,
 auxiliaries and symbols dropped) after NFKC width folding, so ＤＡＲＰＡ, DARPA and darpa meet, and
