@@ -40,7 +40,7 @@ class SearchService(Protocol):
 
     def search(
         self, question: str, *, k: int | None = None, mode: str | None = None, rerank: bool | None = None,
-        mmr: bool | None = None, highlights: bool = True,
+        highlights: bool = True,
     ) -> SearchResult: ...
 
     def document(self, document: str) -> ParsedDocument: ...
@@ -141,7 +141,7 @@ Answer = tuple[dict[str, float], dict[str, float], bool | None]  # scores, timin
 
 def _service_search(svc: SearchService, cfg: EvalConfig, k: int, kind: str, text: str) -> Answer:
     # Ranking metrics need no highlighted sentences: skip them (they dominate the cost at k=100).
-    res = svc.search(text, k=k, mode=cfg.mode, rerank=cfg.rerank, mmr=cfg.mmr, highlights=False)
+    res = svc.search(text, k=k, mode=cfg.mode, rerank=cfg.rerank, highlights=False)
     return result_to_scores(res, kind), dict(res.timings_ms), res.answerable
 
 

@@ -322,7 +322,6 @@ class RagService:
         filters: Filters | None = None,
         mode: str | None = None,
         rerank: bool | None = None,
-        mmr: bool | None = None,
         highlights: bool = True,
     ) -> SearchResult:
         """Validate the question (InputError), retrieve, rank and return cited hits (``highlights=False``:
@@ -340,7 +339,6 @@ class RagService:
             filters=filters,
             mode=mode,
             rerank=self.settings.rerank if rerank is None else rerank,
-            mmr=self.settings.mmr if mmr is None else mmr,
             highlights=highlights,
         )
         if self.settings.answer_pairs:

@@ -132,8 +132,8 @@ def test_result_shape_timings_and_evidence(retriever: Retriever) -> None:
 
 
 def test_the_same_text_in_two_documents_appears_once(retriever: Retriever) -> None:
-    for mmr in (True, False):
-        res = retriever.search("スタートアップの資金調達の課題は？", k=8, mmr=mmr)
+    for rerank in (True, False):
+        res = retriever.search("スタートアップの資金調達の課題は？", k=8, rerank=rerank)
         texts = [h.text for h in res.hits]
         assert len(texts) == len(set(texts)) == 7  # 8 remarks, one duplicate collapsed
         ids = [h.remark_id for h in res.hits]

@@ -61,7 +61,11 @@ class Segment:
 
     def triples(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(term id, row, tf) of every posting."""
-        return np.repeat(np.arange(len(self.indptr) - 1, dtype=np.int64), np.diff(self.indptr)), self.rows, self.tfs
+        return (
+            np.repeat(np.arange(len(self.indptr) - 1, dtype=np.int64), np.diff(self.indptr)),
+            self.rows,
+            self.tfs,
+        )
 
 
 def merge(segments: Sequence[Segment]) -> Segment:
@@ -72,8 +76,15 @@ def merge(segments: Sequence[Segment]) -> Segment:
 class BM25:
     """An immutable BM25 index over rows 0..n-1; ``updated`` returns a new one sharing the untouched parts."""
 
-    def __init__(self, vocab: dict[str, int], segments: Sequence[Segment], doc_len: np.ndarray, alive: np.ndarray,
-                 k1: float = K1, b: float = B) -> None:
+    def __init__(
+        self,
+        vocab: dict[str, int],
+        segments: Sequence[Segment],
+        doc_len: np.ndarray,
+        alive: np.ndarray,
+        k1: float = K1,
+        b: float = B,
+    ) -> None:
         self.vocab = vocab  # term → id; append-only, so snapshots may share it
         self.segments = tuple(segments)
         self.doc_len = doc_len  # float32, one per row (>= 1)
@@ -90,8 +101,12 @@ class BM25:
     def build(cls, token_lists: Sequence[Sequence[str]], k1: float = K1, b: float = B) -> BM25:
         """From token strings (ids given here, in order of first use)."""
         vocab: dict[str, int] = {}
-        ids = [np.array([vocab.setdefault(t, len(vocab)) for t in toks], dtype=np.int64) for toks in token_lists]
-        return cls(vocab, [], np.zeros(0, np.float32), np.zeros(0, bool), k1, b).updated(np.zeros(0, np.int64), ids)
+        ids = [
+            np.array([vocab.setdefault(t, len(vocab)) for t in toks], dtype=np.int64) for toks in token_lists
+        ]
+        return cls(vocab, [], np.zeros(0, np.float32), np.zeros(0, bool), k1, b).updated(
+            np.zeros(0, np.int64), ids
+        )
 
     def __len__(self) -> int:
         return len(self.alive)

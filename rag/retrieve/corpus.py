@@ -135,7 +135,9 @@ class Corpus:
         if allowed is not None:
             scores = np.where(self.mask(allowed), scores, 0.0)
         pool = np.arange(len(scores))
-        if 0 < depth < len(scores):  # the rows tied with the depth-th best all stay, so ties break by row as in a full sort
+        if (
+            0 < depth < len(scores)
+        ):  # the rows tied with the depth-th best all stay, so ties break by row as in a full sort
             kth = np.partition(-scores, depth - 1)[depth - 1]
             pool = np.flatnonzero(-scores <= kth)
         top = pool[np.argsort(-scores[pool], kind="stable")][: max(depth, 0)]
@@ -165,6 +167,7 @@ def backfill_tokens(store: Any, tokenizer: Tokenizer, rows: Sequence[Any]) -> bo
     store.store_tokens([(r.remark_id, toks) for r, toks in zip(missing, fresh, strict=True)])
     logger.info(
         "backfilled the lexical tokens of %d remarks indexed without them in %.1f s (stored)",
-        len(missing), time.perf_counter() - t0,
+        len(missing),
+        time.perf_counter() - t0,
     )
     return True
