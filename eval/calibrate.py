@@ -11,8 +11,11 @@ import numpy as np
 from rag.retrieve.confidence import ConfidenceModel
 
 # cosine-scale features are only meaningful for the model they were fitted with
-MODEL_FEATURES = ("dense", "dense_margin", "rel_margin", "lex_cov", "is_en")
+MODEL_FEATURES = ("dense", "dense_margin", "rel_margin", "lex_cov", "corpus_cov", "is_en")
 MODEL_FREE_FEATURES = ("rel_margin", "lex_cov", "corpus_cov", "is_en")
+# a right answer withheld at most once in 50 on dev: refusing a question the index answers costs the user more
+# than showing a weak hit flagged by its confidence
+MAX_WITHHELD = 0.02
 
 
 def fit_logistic(rows: Sequence[dict[str, float]], labels: Sequence[int], features: Sequence[str]) -> ConfidenceModel:
@@ -31,23 +34,29 @@ def fit_logistic(rows: Sequence[dict[str, float]], labels: Sequence[int], featur
     return ConfidenceModel(tuple(features), tuple(round(float(w), 4) for w in weights), round(bias, 4), 0.0)
 
 
-def choose_threshold(top_probs: Sequence[float], answerable: Sequence[bool]) -> float:
-    """The threshold (a midpoint between two observed probabilities) that maximizes Youden's J =
-    share of unanswerable questions abstained − share of answerable questions refused; ties go to the
-    threshold farthest from any observed probability. 0 when there are no unanswerable questions."""
-    if not any(not a for a in answerable) or not any(answerable):
+def choose_threshold(
+    top_probs: Sequence[float], answerable: Sequence[bool], correct: Sequence[bool], max_withheld: float = MAX_WITHHELD
+) -> float:
+    """The abstention threshold: the cut (a midpoint between observed probabilities) that abstains on the
+    most unanswerable questions while withholding at most `max_withheld` of the right answers (questions
+    whose top hit answers them); ties go to the cut farthest from any observation. 0 (never abstain) when
+    there is no unanswerable question to learn from."""
+    if all(answerable):
         return 0.0
     probs = np.asarray(top_probs, dtype=np.float64)
-    ans = np.asarray(answerable, dtype=bool)
+    unans = ~np.asarray(answerable, dtype=bool)
+    right = np.asarray(correct, dtype=bool)
     values = sorted(set(np.round(probs, 6).tolist()))
-    cuts = [(a + b) / 2 for a, b in itertools.pairwise(values)] or [values[0]]
-    best: tuple[float, float, float] = (-2.0, 0.0, 0.0)
+    cuts = [0.0] + [(a + b) / 2 for a, b in itertools.pairwise(values)]
+    best: tuple[float, float, float] = (-1.0, 0.0, 0.0)
     for t in cuts:
         abstain = probs < t
-        j = float(abstain[~ans].mean() - abstain[ans].mean())
+        if right.any() and float(abstain[right].mean()) > max_withheld:
+            continue
+        caught = float(abstain[unans].mean())
         gap = float(np.min(np.abs(probs - t)))
-        if (j, gap) > best[:2]:
-            best = (j, gap, t)
+        if (caught, gap) > best[:2]:
+            best = (caught, gap, t)
     return round(best[2], 4)
 
 

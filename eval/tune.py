@@ -12,7 +12,8 @@ Protocol (the file records the command, the grids and the data fingerprints; a r
 3. Leave one collection out: the fit on the others' dev questions is scored on the held-out collection. A stage
    (lexical leg, sentence rerank, bonuses) stays only when switching it off loses MRR@10 on the held-out
    collections' dev questions, pooled, in a paired t-test (p < `ALPHA`); otherwise it is fixed off and refitted.
-4. The confidence model (calibrate.py) is fitted on the top hits of all dev questions under the final parameters.
+4. The confidence model (calibrate.py) is fitted on the top hits of all dev questions under the final parameters;
+   its threshold abstains on the most unanswerable dev questions that withholds ≤ 2 % of the right answers.
 The report (`--report`) adds the test-split figures: default vs dense-only per collection and language, each
 stage's paired test, ECE with reliability bins, and abstention per language; none of them feeds back.
 """
@@ -23,7 +24,6 @@ import argparse
 import dataclasses
 import json
 import logging
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -215,7 +215,8 @@ def top_rows(tuner: Tuner, items: Sequence[Item], params: RetrievalParams, mode:
 def fit_confidence(rows: Sequence[tuple[Item, dict[str, float], bool]], features: Sequence[str]) -> ConfidenceModel:
     model = fit_logistic([f for _, f, _ in rows], [int(ok) for _, _, ok in rows], features)
     probs = [model.probability(f) for _, f, _ in rows]
-    return dataclasses.replace(model, threshold=choose_threshold(probs, [it.answerable for it, _, _ in rows]))
+    threshold = choose_threshold(probs, [it.answerable for it, _, _ in rows], [ok for _, _, ok in rows])
+    return dataclasses.replace(model, threshold=threshold)
 
 
 def _r(x: float | int | None) -> float | None:
@@ -258,7 +259,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     collections = [load_collection(n, args.model, args.work, jsquad_limit=args.jsquad_questions) for n in names]
     cal, default, meta, loco = tune(collections)
     emb = collections[0].retriever.embedder
-    command = "python -m eval.tune" + ("" if argv is None and len(sys.argv) == 1 else " " + " ".join(argv or sys.argv[1:]))
+    # the arguments that decide the content (--work, --out and --report only say where things go)
+    command = f"python -m eval.tune --collections {','.join(names)} --model {args.model} --jsquad-questions {args.jsquad_questions}"
     data = {
         "note": "Written by `python -m eval.tune` (see its docstring): fitted on the dev splits only. 'default' "
                 "serves models without an entry and lexical-only searches: its confidence uses no cosine feature.",

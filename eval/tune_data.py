@@ -66,6 +66,9 @@ class QueryCache:
         self.dim = inner.dim
         self.cache: dict[str, np.ndarray] = {}
 
+    def __getattr__(self, name: str) -> Any:  # prompts, max length, …: the wrapped embedder's
+        return getattr(self.inner, name)
+
     def warm(self, texts: Sequence[str], batch: int = 128) -> None:
         todo = [t for t in dict.fromkeys(texts) if t not in self.cache]
         for i in range(0, len(todo), batch):
@@ -120,6 +123,8 @@ def load_collection(name: str, model: str, work: Path, *, jsquad_limit: int = 60
     embedder.warm([q.text for q in ds.queries])
     items = []
     for q in ds.queries:
+        if q.type == "metadata":  # about the meeting header: neither ranked nor unanswerable (eval/README.md)
+            continue
         query = parse_query(q.text)
         cands = retriever.candidates(query, k=10, filters=None, mode="hybrid", timings={})
         items.append(Item(q.id, name, q.lang, str(q.split), dict(ds.qrels.get(q.id, {})), query, cands))
