@@ -123,10 +123,10 @@ def load_collection(name: str, model: str, work: Path, *, jsquad_limit: int = 60
     embedder.warm([q.text for q in ds.queries])
     items = []
     for q in ds.queries:
-        if q.type == "metadata":  # about the meeting header: neither ranked nor unanswerable (eval/README.md)
+        if q.type == "metadata" and not ds.qrels.get(q.id):  # about the header: neither ranked nor unanswerable
             continue
         query = parse_query(q.text)
-        cands = retriever.candidates(query, k=10, filters=None, mode="hybrid", timings={})
+        cands = retriever.candidates(query, k=10, filters=None, mode="hybrid", timings={}, topics=True)
         items.append(Item(q.id, name, q.lang, str(q.split), dict(ds.qrels.get(q.id, {})), query, cands))
     logger.info("%s: %d questions over %d remarks", name, len(items), len(store.all_remarks()))
     return Collection(name, ds.kind, fingerprint, items, retriever)

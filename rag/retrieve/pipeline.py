@@ -157,9 +157,17 @@ class Retriever:
         )
 
     def candidates(
-        self, query: Query, *, k: int, filters: Filters | None, mode: str, timings: dict[str, float]
+        self,
+        query: Query,
+        *,
+        k: int,
+        filters: Filters | None,
+        mode: str,
+        timings: dict[str, float],
+        topics: bool | None = None,
     ) -> Candidates:
-        """Both legs' scores over the union of their top candidates (what fusion works on)."""
+        """Both legs' scores over the union of their top candidates (what fusion works on). Agenda items the
+        question names by title are looked up when `topics` (default: when the calibration's topic bonus is on)."""
         corpus = self.refresh()
         for stage in ("embed", "dense", "lexical"):
             timings.setdefault(stage, 0.0)
@@ -170,8 +178,12 @@ class Retriever:
             chunk_ids = self.store.chunk_ids_for(filters)
         depth = max(self.calibration.retrieval.depth, 4 * k)
         tokens, coverage = self.query_tokens(corpus, query)
+        if topics is None:
+            topics = self.calibration.retrieval.topic_bonus > 0
         named = (
-            self.topic_matcher(corpus).named(query.folded, tokens) if has_cue(query.folded) else frozenset()
+            self.topic_matcher(corpus).named(query.folded, tokens)
+            if topics and has_cue(query.folded)
+            else frozenset()
         )
         cands = Candidates(tokens=tokens, corpus_cov=coverage, topic_titles=named)
         if allowed is not None and not allowed:
