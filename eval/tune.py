@@ -10,7 +10,7 @@ Protocol (the file records the command, the grids and the data fingerprints; a r
    value replaces the current one only when it gains more than `MIN_GAIN`. An optimum on a grid edge that is
    not the stage's "off" value extends the grid by one step, until it lies inside.
 3. Leave one collection out: the fit on the others' dev questions is scored on the held-out collection. A stage
-   (lexical leg, sentence rerank, bonuses) stays only when switching it off loses MRR@10 on the held-out
+   (lexical leg, English margin lift, sentence rerank, bonuses) stays only when switching it off loses MRR@10 on the held-out
    collections' dev questions, pooled, in a paired t-test (p < `ALPHA`); otherwise it is fixed off and refitted.
 4. The confidence model (calibrate.py) is fitted on the top hits of all dev questions under the final parameters;
    its threshold abstains on the most unanswerable dev questions that withholds ≤ 2 % of the right answers.
@@ -43,6 +43,7 @@ GRID: dict[str, list[Any]] = {
     "w_lex_ja": [0.0, 0.1, 0.2, 0.3, 0.5, 0.8],
     "lex_gate": [0.0, 0.5, 1.0, 2.0, 3.0],
     "w_lex_en": [0.0, 0.1, 0.2, 0.3, 0.5],
+    "lex_margin": [0.0, 1.0, 2.0, 4.0],
     "sentence_mix": [0.2, 0.35, 0.5, 0.65, 0.8, 1.0],
     "rerank_depth": [5, 10, 20],
     "topic_bonus": [0.0, 0.02, 0.05, 0.1, 0.2],
@@ -50,11 +51,12 @@ GRID: dict[str, list[Any]] = {
 }
 # the edge values that are a natural limit (the stage off, or the end of the parameter's range)
 NATURAL_EDGES: dict[str, set[Any]] = {
-    "w_lex_ja": {0.0}, "lex_gate": {0.0}, "w_lex_en": {0.0}, "sentence_mix": {0.0, 1.0},
+    "w_lex_ja": {0.0}, "lex_gate": {0.0}, "w_lex_en": {0.0}, "lex_margin": {0.0}, "sentence_mix": {0.0, 1.0},
     "topic_bonus": {0.0}, "date_bonus": {0.0}, "norm": {"minmax", "max"}, "rerank_depth": set(),
 }
 STAGES: dict[str, dict[str, Any]] = {
     "lexical leg": {"w_lex_ja": 0.0, "w_lex_en": 0.0},
+    "English margin lift": {"lex_margin": 0.0},
     "sentence rerank": {"sentence_mix": 1.0},
     "topic bonus": {"topic_bonus": 0.0},
     "date bonus": {"date_bonus": 0.0},

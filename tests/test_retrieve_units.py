@@ -11,7 +11,7 @@ import pytest
 from rag.errors import InputError
 from rag.retrieve.confidence import Calibration, ConfidenceModel, load_calibration
 from rag.retrieve.diversity import bigrams, collapse_near_duplicates, overlap
-from rag.retrieve.fusion import fuse, normalize
+from rag.retrieve.fusion import fuse, lexical_margin, normalize
 from rag.retrieve.highlight import highlight, split_sentences
 from rag.retrieve.lexical import JapaneseTokenizer, LexicalIndex
 from rag.retrieve.params import RetrievalParams
@@ -134,6 +134,17 @@ def test_lexical_weight_by_language() -> None:
     assert gated.lexical_weight("ja", 1.0, 0.5) == pytest.approx(0.1)
     assert gated.lexical_weight("ja", 1.0, 1.0) == pytest.approx(0.4)
     assert gated.lexical_weight("ja", 1.0, 0.0) == 0.0
+    # the English margin lift: w_lex_en × coverage × (1 + lex_margin × margin)
+    lifted = RetrievalParams(w_lex_en=0.3, lex_margin=4.0)
+    assert lifted.lexical_weight("en", 0.5, 1.0, margin=0.5) == pytest.approx(0.3 * 0.5 * 3.0)
+    assert lifted.lexical_weight("en", 0.0, 1.0, margin=1.0) == 0.0  # nothing in the corpus: still dense only
+
+
+def test_lexical_margin_hand_computed() -> None:
+    assert lexical_margin(np.array([1.0, 5.0, 2.0])) == pytest.approx(1 - 2 / 5)
+    assert lexical_margin(np.array([3.0])) == 1.0
+    assert lexical_margin(np.array([0.0, 0.0])) == 0.0
+    assert lexical_margin(np.array([])) == 0.0
 
 
 def test_retrieval_params_default_to_dense_only_and_reject_bad_values() -> None:

@@ -54,3 +54,14 @@ def fuse(
     if bonus is not None:
         fused = fused + bonus
     return fused
+
+
+def lexical_margin(lexical: np.ndarray) -> float:
+    """1 − second-best / best lexical score (0 when there is no positive best score)."""
+    if lexical.size == 0:
+        return 0.0
+    top = np.sort(np.asarray(lexical, dtype=np.float64))[::-1][:2]
+    if top[0] <= 0:
+        return 0.0
+    second = max(float(top[1]), 0.0) if top.size > 1 else 0.0
+    return 1.0 - second / float(top[0])

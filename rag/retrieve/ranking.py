@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.retrieve.diversity import collapse_near_duplicates
-from rag.retrieve.fusion import fuse
+from rag.retrieve.fusion import fuse, lexical_margin
 from rag.retrieve.params import RetrievalParams
 from rag.retrieve.query import Query
 from rag.retrieve.rerank import PairScorer, SentenceScorer, cross_encoder_scores, to_unit
@@ -58,7 +58,10 @@ def fused_scores(query: Query, cands: Candidates, params: RetrievalParams, mode:
     bonus = bonuses(query, cands, params)
     if mode == "lexical":
         return fuse(cands.lexical, np.zeros_like(cands.lexical), w_lex=0.0, norm=params.norm, bonus=bonus)
-    w_lex = 0.0 if mode == "dense" else params.lexical_weight(query.lang, cands.corpus_cov, cands.best_share)
+    w_lex = 0.0
+    if mode != "dense":
+        margin = lexical_margin(cands.lexical) if params.lex_margin > 0 else 0.0
+        w_lex = params.lexical_weight(query.lang, cands.corpus_cov, cands.best_share, margin)
     return fuse(cands.dense, cands.lexical, w_lex=w_lex, norm=params.norm, bonus=bonus)
 
 
