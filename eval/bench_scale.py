@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -234,22 +235,46 @@ def _index_layer_child(spec: str) -> None:
     from index.vectors import VectorIndex
 
     cfg = json.loads(spec)
-    vectors = np.load(cfg["vectors"], mmap_mode="r")
     queries = np.load(cfg["queries"])
     started = time.perf_counter()
-    vi = VectorIndex(int(vectors.shape[1]), cfg["index_type"])
     step = 100_000
-    for i in range(0, len(vectors), step):
-        vi.add(np.arange(i, min(i + step, len(vectors)), dtype=np.int64), np.asarray(vectors[i : i + step]))
+    vi: VectorIndex | None = None
+    # The first slice builds (and, for hnsw_sq8, trains) the index; the rest is added slice by slice, read
+    # with plain reads (a memory map's pages would count as resident), so no full float32 copy of the
+    # vectors is ever held beside the index, as when the store catches FAISS up from SQLite in batches.
+    for ids, block in _npy_slices(Path(cfg["vectors"]), step):
+        if vi is None:
+            vi = VectorIndex(int(block.shape[1]), cfg["index_type"])
+            vi.build(ids, block)
+        else:
+            vi.add(ids, block)
+    if vi is None:
+        raise ValueError("no vectors to index")
     build_s = time.perf_counter() - started
+    for q in queries[:5]:  # warm-up, not counted
+        vi.search(q, 10)
     lat, found = [], []
     for q in queries:
         t = time.perf_counter()
         hits = vi.search(q, 10)
         lat.append((time.perf_counter() - t) * 1000.0)
         found.append([h[0] for h in hits])
-    hwm = vm_kb(os.getpid(), "VmHWM")
-    print(json.dumps({"build_s": build_s, "lat": lat, "found": found, "peak_rss_mb": (hwm or 0) / 1024}))
+    hwm, rss = vm_kb(os.getpid(), "VmHWM"), vm_kb(os.getpid(), "VmRSS")
+    print(json.dumps({"build_s": build_s, "lat": lat, "found": found, "kind": vi.kind,
+                      "peak_rss_mb": (hwm or 0) / 1024, "rss_mb": (rss or 0) / 1024}))
+
+
+def _npy_slices(path: Path, step: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(ids, rows) of a 2-d float32 .npy file, ``step`` rows at a time, read without a memory map."""
+    with path.open("rb") as handle:
+        if np.lib.format.read_magic(handle) != (1, 0):
+            raise ValueError(f"{path}: expected a version 1.0 .npy file (np.save of a float32 matrix)")
+        shape, _, dtype = np.lib.format.read_array_header_1_0(handle)
+        n, dim = int(shape[0]), int(shape[1])
+        for start in range(0, n, step):
+            count = min(step, n - start)
+            block = np.fromfile(handle, dtype=dtype, count=count * dim).reshape(count, dim)
+            yield np.arange(start, start + count, dtype=np.int64), block.astype(np.float32, copy=False)
 
 
 def hash_vectors(texts: list[str], dim: int) -> np.ndarray:
@@ -277,18 +302,27 @@ def bench_index_layer(pool: Pool, args: argparse.Namespace, work: Path) -> dict[
     np.save(work / "vectors.npy", vectors)
     np.save(work / "queries.npy", queries)
     exact = [np.argsort(-(vectors @ q))[:10] for q in queries]
-    del vectors
+    kth = [float(vectors[e[-1]] @ q) for e, q in zip(exact, queries, strict=True)]
     spec = json.dumps({"vectors": str(work / "vectors.npy"), "queries": str(work / "queries.npy"),
                        "index_type": args.index})
     out = subprocess.run([sys.executable, "-c", f"from eval.bench_scale import _index_layer_child as f; f({spec!r})"],
                          env=bench_env(args.model, args.index), capture_output=True, text=True, check=True,
                          timeout=args.timeout)
     res = json.loads(out.stdout.strip().splitlines()[-1])
-    recall = statistics.mean(len(set(f) & set(e.tolist())) / 10 for f, e in zip(res["found"], exact, strict=True))
+    # Remarks repeat sentences, so many rows tie at the 10th-best score: a hit counts when its exact score
+    # reaches the exact 10th best (the id overlap with one exact top 10 is reported too).
+    recall = statistics.mean(
+        sum(float(vectors[i] @ q) >= t - 1e-5 for i in f[:10]) / 10
+        for f, q, t in zip(res["found"], queries, kth, strict=True)
+    )
+    id_overlap = statistics.mean(len(set(f) & set(e.tolist())) / 10 for f, e in zip(res["found"], exact, strict=True))
+    del vectors
     return {"mode": "index layer only (index.vectors.VectorIndex; no CLI, no HTTP, no query embedding)",
             "build_s": res["build_s"], "search_p50_ms": percentile(res["lat"], 50),
             "search_p99_ms": percentile(res["lat"], 99), "recall@10_vs_exact": recall,
-            "peak_rss_mb": res["peak_rss_mb"], "searches": len(res["lat"])}
+            "top10_id_overlap_vs_exact": id_overlap,
+            "peak_rss_mb": res["peak_rss_mb"], "rss_mb": res.get("rss_mb"), "faiss_kind": res.get("kind"),
+            "searches": len(res["lat"])}
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

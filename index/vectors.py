@@ -195,6 +195,8 @@ class VectorIndex:
             self.present = np.union1d(self.present, ids)
 
     def remove(self, ids: np.ndarray) -> None:
+        if not len(ids):
+            return  # (intersecting with every live id costs a sort of them all: most writes remove nothing)
         ids = np.intersect1d(np.asarray(ids, dtype=np.int64), self.live)
         if not len(ids):
             return

@@ -160,7 +160,7 @@ class RagService:
         progress: bool = False,
         on_file: Callable[[str, str], None] | None = None,
     ) -> IngestReport:
-        """Parse, chunk, embed and index files or folders; one commit per document.
+        """Parse, chunk, embed and index files or folders; one commit per batch of documents.
 
         Bad files are reported in ``IngestReport.failed`` (path → one-line reason) and do not stop the others.
         ``on_file(path, outcome)`` is called after each file with added/unchanged/replaced/failed.
@@ -297,14 +297,14 @@ class RagService:
         else:
             vectors = np.zeros((0, self.embedder.dim), dtype="float32")
         tokenizer = self.tokenizer
-        outcomes: list[str] = []
+        items = []
         start = 0
         for doc, chunks in zip(docs, per_doc, strict=True):
             tokens = tokenizer.tokenize_corpus([r.text for r in doc.remarks])
-            with self._write_lock:
-                outcomes.append(store.upsert(doc, chunks, vectors[start : start + len(chunks)], tokens))
+            items.append((doc, chunks, vectors[start : start + len(chunks)], tokens))
             start += len(chunks)
-        return outcomes
+        with self._write_lock:  # one transaction for the batch: each document whole or absent after a crash
+            return store.upsert_many(items)
 
     def delete(self, document: str) -> None:
         """Remove a document and its remarks; raises NotFoundError when absent."""
