@@ -321,8 +321,9 @@ class IndexStore(StoreReads, VectorSync):
             vec = self._vec
             if vec is None:
                 return []
+            exact = self._rows_of if vec.index_type == "hnsw_sq8" else None
             if chunk_ids is None:
-                return vec.search(query, k)
+                return vec.search(query, k, exact=exact)
             allowed = np.unique(np.asarray(chunk_ids, dtype=np.int64))
             if not len(allowed):
                 return []
@@ -331,10 +332,15 @@ class IndexStore(StoreReads, VectorSync):
             if vec.kind == "flat":
                 return vec.search(query, k, allowed)
             if len(allowed) > max(EXACT_SUBSET, 0.05 * len(vec.present)):
-                hits = vec.search(query, k, allowed)
+                hits = vec.search(query, k, allowed, exact=exact)
                 if len(hits) >= min(k, len(allowed)):
                     return hits
             return self._exact(query, k, allowed)
+
+    def _rows_of(self, ids: np.ndarray) -> np.ndarray:
+        """The stored float32 vectors of ``ids`` (all present), in that order."""
+        found, matrix = self._fetch_vectors(np.unique(ids))
+        return matrix[np.searchsorted(found, ids)]
 
     def _exact(self, query: np.ndarray, k: int, allowed: np.ndarray) -> list[tuple[int, float]]:
         ids, matrix = self._fetch_vectors(allowed)
