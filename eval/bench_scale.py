@@ -268,6 +268,7 @@ def bench_langchain(files: list[Path], remarks: int, questions: list[str], model
 
 def _index_layer_child(spec: str) -> None:
     """Child process: build the VectorIndex from a .npy, search it, print JSON (its VmHWM is the RSS)."""
+    from index import vectors as vectors_mod
     from index.vectors import VectorIndex
 
     cfg = json.loads(spec)
@@ -287,12 +288,20 @@ def _index_layer_child(spec: str) -> None:
     if vi is None:
         raise ValueError("no vectors to index")
     build_s = time.perf_counter() - started
+    if cfg.get("ef_search"):
+        vectors_mod.HNSW_EF_SEARCH = int(cfg["ef_search"])
     # hnsw_sq8 ranks its candidates by their exact vectors, read per search like the store reads them from
-    # SQLite (here rows of the .npy, memory-mapped: only the pages of those rows become resident)
-    stored = np.load(cfg["vectors"], mmap_mode="r")
+    # SQLite: here rows of the .npy by positioned reads (a memory map would make its read-ahead resident)
+    handle = open(cfg["vectors"], "rb")  # noqa: SIM115 - open for the searches, closed by the exit
+    if np.lib.format.read_magic(handle) != (1, 0):
+        raise ValueError(f"{cfg['vectors']}: expected a version 1.0 .npy file")
+    (_, dim), _, _ = np.lib.format.read_array_header_1_0(handle)
+    offset, row_bytes = handle.tell(), 4 * int(dim)
 
     def exact(ids: np.ndarray) -> np.ndarray:
-        return np.asarray(stored[ids])
+        fd = handle.fileno()
+        rows = [os.pread(fd, row_bytes, offset + int(i) * row_bytes) for i in ids]
+        return np.frombuffer(b"".join(rows), dtype="<f4").reshape(len(ids), int(dim))
 
     for q in queries[:5]:  # warm-up, not counted
         vi.search(q, 10, exact=exact)
@@ -347,7 +356,7 @@ def bench_index_layer(pool: Pool, args: argparse.Namespace, work: Path) -> dict[
     exact = [np.argsort(-(vectors @ q))[:10] for q in queries]
     kth = [float(vectors[e[-1]] @ q) for e, q in zip(exact, queries, strict=True)]
     spec = json.dumps({"vectors": str(work / "vectors.npy"), "queries": str(work / "queries.npy"),
-                       "index_type": args.index})
+                       "index_type": args.index, "ef_search": args.ef_search})
     out = subprocess.run([sys.executable, "-c", f"from eval.bench_scale import _index_layer_child as f; f({spec!r})"],
                          env=bench_env(args.model, args.index), capture_output=True, text=True, check=True,
                          timeout=args.timeout)
@@ -360,7 +369,10 @@ def bench_index_layer(pool: Pool, args: argparse.Namespace, work: Path) -> dict[
     )
     id_overlap = statistics.mean(len(set(f) & set(e.tolist())) / 10 for f, e in zip(res["found"], exact, strict=True))
     del vectors
+    from index import vectors as vectors_mod
+
     return {"mode": "index layer only (index.vectors.VectorIndex; no CLI, no HTTP, no query embedding)",
+            "ef_search": args.ef_search or vectors_mod.HNSW_EF_SEARCH, "refine_factor": vectors_mod.REFINE_FACTOR,
             "build_s": res["build_s"], "search_p50_ms": percentile(res["lat"], 50),
             "search_p99_ms": percentile(res["lat"], 99), "recall@10_vs_exact": recall,
             "top10_id_overlap_vs_exact": id_overlap,
@@ -379,6 +391,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--index-layer", action=argparse.BooleanOptionalAction, default=None,
                         help="measure the index layer only (default: on from 500,000 remarks)")
+    parser.add_argument("--ef-search", type=int, default=None,
+                        help="HNSW efSearch for the index-layer mode (default index.vectors.HNSW_EF_SEARCH)")
     parser.add_argument("--no-langchain", action="store_true")
     parser.add_argument("--langchain-embeddings", choices=("hf", "ours"), default="hf",
                         help="the recipe's embeddings with the bundled model: HuggingFaceEmbeddings (hf) or our "
