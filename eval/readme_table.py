@@ -52,6 +52,11 @@ def _num(value: Any, fmt: str) -> str:
     return "–" if value is None else format(value, fmt)
 
 
+def _rate(value: Any) -> str:
+    """A throughput: whole numbers from 100 up, one decimal below (a few real minutes ingest at ~4/s)."""
+    return _num(value, ",.0f" if value is None or value >= 100 else ".1f")
+
+
 def bench_table(report: dict[str, Any]) -> str:
     """The scale benchmark (``eval.bench_scale``): ours through the CLI/HTTP beside the LangChain recipe."""
     machine = report.get("machine", {})
@@ -77,10 +82,10 @@ def bench_table(report: dict[str, Any]) -> str:
         return head + "\n".join(lines)
     ours, lc, ratios = report.get("ours", {}), report.get("langchain", {}), report.get("ratios", {})
     cells = [
-        ("ingest (remarks/s)", _num(ours.get("ingest_remarks_per_s"), ",.0f"), _num(lc.get("ingest_remarks_per_s"), ",.0f"),
+        ("ingest (remarks/s)", _rate(ours.get("ingest_remarks_per_s")), _rate(lc.get("ingest_remarks_per_s")),
          _num(ratios.get("ingest_throughput_ours_over_langchain"), ".2f") + "×"),
-        ("ingest in process, model loaded first (remarks/s)", _num(ours.get("in_process_ingest_remarks_per_s"), ",.0f"),
-         _num(lc.get("ingest_remarks_per_s"), ",.0f"),
+        ("ingest in process, model loaded first (remarks/s)", _rate(ours.get("in_process_ingest_remarks_per_s")),
+         _rate(lc.get("ingest_remarks_per_s")),
          _num(ratios.get("ingest_throughput_ours_in_process_over_langchain"), ".2f") + "×"),
         ("search p50 (ms)", _num(ours.get("search_p50_ms"), ".1f") + " (HTTP)", _num(lc.get("search_p50_ms"), ".1f")
          + " (in process)", _num(ratios.get("search_p50_ours_http_over_langchain_in_process"), ".2f") + "×"),
