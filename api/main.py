@@ -72,9 +72,10 @@ async def _start(state: AppState, preload: Preload | None = None) -> None:
             await run_in_threadpool(preload.wait)
         if not _service_ready(state.service):
             await run_in_threadpool(state.service.load)
-        # What is loaded now lives as long as the process: keep it out of the collector's full passes.
-        gc.collect()
-        gc.freeze()
+        if preload is not None:  # the server process (`rag serve`), not an app built by a test
+            # What is loaded now lives as long as the process: keep it out of the collector's full passes.
+            gc.collect()
+            gc.freeze()
         if state.settings.ingest_samples_on_start:
             await _ingest_samples(state)
     except RagError as exc:
