@@ -94,7 +94,9 @@ def ingest_parsed(svc: RagService, docs: Sequence[ParsedDocument], *, progress: 
     return report
 
 
-def parse_new(svc: RagService, name: str, data: bytes, *, source: str, report: IngestReport) -> ParsedDocument | None:
+def parse_new(
+    svc: RagService, name: str, data: bytes, *, source: str, report: IngestReport
+) -> ParsedDocument | None:
     """The parsed document, or None (reported unchanged) when the index already holds these bytes."""
     from rag.parse import parse_bytes
 
@@ -118,7 +120,11 @@ def index_batch(svc: RagService, docs: Sequence[ParsedDocument]) -> list[str]:
     store = svc.store(create=True)
     settings = svc.settings
     per_doc = [
-        [c for r in doc.remarks for c in chunk_remark(r, size=settings.chunk_size, overlap=settings.chunk_overlap)]
+        [
+            c
+            for r in doc.remarks
+            for c in chunk_remark(r, size=settings.chunk_size, overlap=settings.chunk_overlap)
+        ]
         for doc in docs
     ]
     texts = [c.text for chunks in per_doc for c in chunks]
