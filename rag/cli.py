@@ -344,11 +344,15 @@ def serve(
     model: ModelOpt = None,
 ) -> None:
     """Start the HTTP API and the web page."""
-    from api.main import run
+    from api.preload import Preload
+    from rag.service import RagService
 
     settings = _settings(index, model, host=host, port=port)
+    preload = Preload(RagService(settings))  # the index loads while the web stack is imported
+    from api.main import run
+
     typer.echo(f"minutes-rag: serving on http://{settings.host}:{settings.port}/ (index {settings.index_dir})")
-    run(settings.host, settings.port, settings)
+    run(settings.host, settings.port, settings, preload=preload)
 
 
 @app.command()
