@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -125,8 +126,11 @@ def create_missing(client: Any, prefix: str, dim: int) -> None:
         try:
             client.create_collection(name, schema=schema, index_params=index, consistency_level="Strong")
         except Exception as exc:  # noqa: BLE001 - a concurrent creator wins; anything else is re-raised
-            if name not in set(client.list_collections()):
-                raise
+            deadline = time.monotonic() + 10.0
+            while name not in set(client.list_collections()):  # the other creator may still be at it
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
             log.info("collection %s was created meanwhile (%s)", name, exc)
 
 
