@@ -12,6 +12,7 @@ listed, ``verify`` reports them, and the next write of that document removes the
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -318,3 +319,46 @@ class MilvusStore(MilvusReads):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _guarded(method: Any) -> Any:
+    """``method`` with a failure of the Milvus client turned into IndexStoreError (the API answers 503)."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except Exception as exc:
+            if type(exc).__module__.split(".")[0] in ("pymilvus", "grpc"):
+                raise IndexStoreError(
+                    f"the Milvus store failed: {exc}; check that Milvus runs (RAG_STORE)"
+                ) from exc
+            raise
+
+    return wrapper
+
+
+for _name in (
+    "document_status",
+    "upsert",
+    "delete",
+    "store_tokens",
+    "search",
+    "chunk_vectors",
+    "info",
+    "chunk_ids_for",
+    "remark_ids_for",
+    "chunks",
+    "remarks",
+    "all_remarks",
+    "documents",
+    "get_document",
+    "facets",
+    "corpus_delta",
+    "remark_tokens",
+    "remark_term_ids",
+    "remark_chunk_ids",
+):
+    setattr(MilvusStore, _name, _guarded(getattr(MilvusStore, _name)))
+_generation = MilvusStore.generation
+MilvusStore.generation = property(_guarded(_generation.fget))  # type: ignore[method-assign,assignment]

@@ -4,6 +4,7 @@ ingest and search, `rag index ls/info/verify/rm`, two API replicas, two concurre
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -185,3 +186,22 @@ def test_migrate_embedded_index(milvus_store: str, seed_txt: Path, tmp_path: Pat
     assert bad.exit_code != 0 and "no index" in bad.output
     milvus.close()
     embedded.close()
+
+
+def test_ready_reports_a_store_that_is_down(tmp_path: Path) -> None:
+    """/ready (the replicas' health check) answers 503 once Milvus stops answering."""
+    from eval.milvus_lite import lite_server
+
+    server = contextlib.ExitStack()
+    url = server.enter_context(lite_server(tmp_path / "data"))
+    app = create_app(_settings(f"{url}?prefix=down", tmp_path / "cache"))
+    with server, TestClient(app) as client:
+        t0 = time.monotonic()
+        while (r := client.get("/ready")).status_code != 200:
+            assert time.monotonic() - t0 < 60 and "failed" not in r.text, r.text
+            time.sleep(0.1)
+        server.close()  # Milvus goes away under a running replica
+        t0 = time.monotonic()
+        r = client.get("/ready")
+        assert r.status_code == 503 and "Milvus" in r.text, r.text
+        assert time.monotonic() - t0 < 60
