@@ -1,8 +1,8 @@
 """One evaluation over both stores, in one run: the embedded index and Milvus, same data, same model.
 
-    python -m eval.parity_milvus                       # seed set, config default, a milvus-lite server of its own
-    python -m eval.parity_milvus --store milvus://host:19530 --dataset jsquad:../shared/datasets/jsquad-valid-v1.1.json --limit 300
-    python -m eval.parity_milvus --json docs/results/parity_milvus.json
+    python -m eval.bench_milvus_parity                       # seed set, config default, a milvus-lite server of its own
+    python -m eval.bench_milvus_parity --store milvus://host:19530 --dataset jsquad:../shared/datasets/jsquad-valid-v1.1.json --limit 300
+    python -m eval.bench_milvus_parity --json docs/results/parity_milvus.json
 
 Prints nDCG@10 (and MRR@10, recall@10) per store and the difference; exits 1 when |ΔnDCG@10| > --tolerance.
 The Milvus run shares the embedded run's embedding cache (same index folder), so nothing is embedded twice.
