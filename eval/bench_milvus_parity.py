@@ -29,10 +29,14 @@ from rag.settings import get_settings
 METRICS = ("ndcg@10", "mrr@10", "recall@10")
 
 
-def _run(dataset: Any, config: str, store: str | None, root: Path, model: str | None) -> tuple[dict[str, float], Any, float]:
+def _run(
+    dataset: Any, config: str, store: str | None, root: Path, model: str | None
+) -> tuple[dict[str, float], Any, float]:
     settings = get_settings().model_copy(update={"store": store, "ingest_samples_on_start": False})
     t0 = time.perf_counter()
-    result = run_eval(dataset, [load_config(config)], model=model, settings=settings, index_root=root, baseline=False)
+    result = run_eval(
+        dataset, [load_config(config)], model=model, settings=settings, index_root=root, baseline=False
+    )
     metrics = result.report["configs"][config]["metrics"]
     return {m: float(metrics[m]) for m in METRICS}, result.runs[config], time.perf_counter() - t0
 
@@ -41,8 +45,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dataset", default=str(Path(__file__).parent / "datasets" / "seed"))
     parser.add_argument("--config", default="default")
-    parser.add_argument("--model", default=None, help="RAG_MODEL for both runs (default: the settings' model)")
-    parser.add_argument("--store", default=None, help="a Milvus RAG_STORE; default: start a milvus-lite server")
+    parser.add_argument(
+        "--model", default=None, help="RAG_MODEL for both runs (default: the settings' model)"
+    )
+    parser.add_argument(
+        "--store", default=None, help="a Milvus RAG_STORE; default: start a milvus-lite server"
+    )
     parser.add_argument("--limit", type=int, default=None, help="first N questions (jsquad/ntrex)")
     parser.add_argument("--tolerance", type=float, default=0.005)
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
@@ -53,9 +61,10 @@ def main(argv: list[str] | None = None) -> int:
         dataset.queries = dataset.queries[: args.limit]
     from eval.milvus_lite import lite_server
 
-    with tempfile.TemporaryDirectory(prefix="parity-") as tmp, (
-        nullcontext(args.store) if args.store else lite_server(Path(tmp) / "milvus")
-    ) as server:
+    with (
+        tempfile.TemporaryDirectory(prefix="parity-") as tmp,
+        nullcontext(args.store) if args.store else lite_server(Path(tmp) / "milvus") as server,
+    ):
         root = Path(tmp)
         spec = f"{server}{'&' if '?' in server else '?'}prefix=parity{uuid.uuid4().hex[:8]}"
         embedded, e_run, e_s = _run(dataset, args.config, None, root, args.model)
@@ -63,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     top1 = sum(
         1
         for q in e_run
-        if max(e_run[q], key=e_run[q].get, default=None) == max(m_run.get(q, {}), key=m_run.get(q, {}).get, default=None)
+        if max(e_run[q], key=e_run[q].get, default=None)
+        == max(m_run.get(q, {}), key=m_run.get(q, {}).get, default=None)
     )
     delta = milvus["ndcg@10"] - embedded["ndcg@10"]
     out = {

@@ -360,5 +360,4 @@ for _name in (
     "remark_chunk_ids",
 ):
     setattr(MilvusStore, _name, _guarded(getattr(MilvusStore, _name)))
-_generation = MilvusStore.generation
-MilvusStore.generation = property(_guarded(_generation.fget))  # type: ignore[method-assign,assignment]
+setattr(MilvusStore, "generation", property(_guarded(MilvusStore.__dict__["generation"].fget)))  # noqa: B010
