@@ -290,12 +290,8 @@ class MilvusReads:
         return {rid: self._vocab.ids(toks) for rid, toks in self.remark_tokens(remark_ids).items()}
 
     def remark_chunk_ids(self, remark_ids: Sequence[str]) -> dict[str, list[int]]:
-        out: dict[str, list[int]] = {}
-        for r in ms.rows_in(
-            self._client, self._names["chunks"], "remark_id", list(remark_ids), ["chunk_id", "remark_id"]
-        ):
-            out.setdefault(r["remark_id"], []).append(int(r["chunk_id"]))
-        return {rid: sorted(ids) for rid, ids in out.items()}
+        rows = self._remark_rows("remark_id", list(remark_ids), ["remark_id", "data"])
+        return {r["remark_id"]: sorted(r["data"]["chunk_ids"]) for r in rows if r["data"].get("chunk_ids")}
 
 
 def _tokens(joined: str) -> list[str]:

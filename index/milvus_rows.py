@@ -78,7 +78,7 @@ def document_rows(
         }
         row["text"] = long_value(r.id, "text", r.text, doc.document, data, blobs)
         row["tokens"] = long_value(r.id, "tokens", joined, doc.document, data, blobs)
-        row.update(data=json.dumps(data, ensure_ascii=False), _v=ms.NO_VECTOR, **fields[r.id])
+        row.update(data=data, _v=ms.NO_VECTOR, **fields[r.id])  # JSON once the chunk ids are known
         remark_rows.append(row)
     doc_data: dict[str, Any] = {
         "source": doc.source,

@@ -32,6 +32,7 @@ MAX_BYTES = 60_000  # a VARCHAR holds 65,535 bytes; longer values go to blobs in
 FILTER_CHARS = 1_000  # filter fields keep this many characters (normalized)
 PAGE = 4_000  # rows per page of a paged read
 IN_BATCH = 1_000  # values per `field in [...]` expression
+MAX_QUERY = 16_384  # the most rows one Milvus query returns
 NO_VECTOR = [0.0, 0.0]
 TOKEN_SEP = "\x1f"
 COLLECTIONS = ("meta", "log", "documents", "remarks", "chunks", "blobs")
@@ -214,25 +215,18 @@ def rows(client: Any, collection: str, expr: str, fields: Sequence[str]) -> Iter
 
 
 def rows_in(
-    client: Any,
-    collection: str,
-    field: str,
-    values: Sequence[Any],
-    fields: Sequence[str],
-    *,
-    unique: bool = False,
+    client: Any, collection: str, field: str, values: Sequence[Any], fields: Sequence[str], *, unique: bool = False
 ) -> list[dict[str, Any]]:
-    """Rows whose ``field`` is one of ``values`` (batched); ``unique``: at most one row per value (a
-    primary key), read in one query per batch instead of paging."""
+    """Rows whose ``field`` is one of ``values``, in batches: one query per batch (``unique``: at most one row
+    per value, a primary key), paging through the rest only when a batch matches more than MAX_QUERY rows."""
     out: list[dict[str, Any]] = []
     wanted = list(dict.fromkeys(values))
     for begin in range(0, len(wanted), IN_BATCH):
         batch = wanted[begin : begin + IN_BATCH]
         expr = in_list(field, batch)
-        if unique:
-            out.extend(client.query(collection, filter=expr, output_fields=list(fields), limit=len(batch)))
-        else:
-            out.extend(rows(client, collection, expr, fields))
+        limit = len(batch) if unique else MAX_QUERY
+        got = client.query(collection, filter=expr, output_fields=list(fields), limit=limit)
+        out.extend(got if unique or len(got) < MAX_QUERY else rows(client, collection, expr, fields))
     return out
 
 

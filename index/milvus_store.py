@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 EXACT_FEW = 512  # restricted searches over at most this many chunks are scored exactly, here
 MAX_LIMIT = 16_384  # Milvus' largest top-k
-EF_MIN = 256  # HNSW search breadth (at least the top-k)
+EF_MIN = 128  # HNSW search breadth (at least the top-k)
 GENERATION_TTL_S = 0.2  # how long a read generation is trusted before asking Milvus again
 INSERT_BATCH = 1_000
 
@@ -201,8 +201,16 @@ class MilvusStore(MilvusReads):
     ) -> None:
         """Chunks, remarks and long values first, the document row (the commit marker) last."""
         built = document_rows(doc, chunks, matrix, tokens)
+        ids: list[int] = []
         for begin in range(0, len(built["chunks"]), INSERT_BATCH):
-            self._client.insert(self._names["chunks"], built["chunks"][begin : begin + INSERT_BATCH])
+            done = self._client.insert(self._names["chunks"], built["chunks"][begin : begin + INSERT_BATCH])
+            ids += [int(i) for i in done["ids"]]
+        by_remark: dict[str, list[int]] = {}
+        for cid, c in zip(ids, chunks, strict=True):  # the auto ids, in the order the chunks were inserted
+            by_remark.setdefault(c.remark_id, []).append(cid)
+        for row in built["remarks"]:  # each remark lists its chunk ids: remark → chunks is one key lookup
+            row["data"]["chunk_ids"] = by_remark.get(row["remark_id"], [])
+            row["data"] = json.dumps(row["data"], ensure_ascii=False)
         for kind in ("remarks", "blobs", "documents"):
             for begin in range(0, len(built[kind]), INSERT_BATCH):
                 self._client.upsert(self._names[kind], built[kind][begin : begin + INSERT_BATCH])

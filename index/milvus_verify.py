@@ -15,7 +15,7 @@ def verify_milvus(spec: str) -> list[str]:
     """Problems found in the Milvus store ``spec``; empty when its collections agree.
 
     Checks: the manifest and all collections exist; every remark and chunk belongs to a listed document;
-    every document has the number of remarks it records; every chunk has its remark, its offsets map into
+    every document has the number of remarks it records; every chunk has its remark, which lists it, its offsets map into
     the remark text and its vector has the manifest's dimension; every remark has its lexical tokens; the
     long values of documents and remarks have all their parts; the log counts at least one write per document.
     """
@@ -48,9 +48,11 @@ def verify_milvus(spec: str) -> list[str]:
         if untokenized:
             problems.append(f"{len(untokenized)} remarks without lexical tokens (a search stores them)")
         texts: dict[str, str] = {}
+        listed: dict[int, str] = {}  # chunk id → the remark that lists it
         wanted_parts: list[str] = []
         for r in remarks:
             data = json.loads(r["data"])
+            listed.update({int(c): r["remark_id"] for c in data.get("chunk_ids", [])})
             parts = data.get("parts", {})
             wanted_parts += [f"{r['remark_id']}|{f}|{i}" for f, n in parts.items() for i in range(n)]
             texts[r["remark_id"]] = r["text"] if "text" not in parts else ""
@@ -65,10 +67,10 @@ def verify_milvus(spec: str) -> list[str]:
         long_texts = [rid for rid, t in texts.items() if not t]
         if long_texts:
             texts.update({rid: r.text for rid, r in store.remarks(long_texts).items()})
-        orphan_chunks = bad_offsets = bad_vectors = 0
-        for c in ms.rows(
-            client, names["chunks"], "", ["remark_id", "text", "char_start", "char_end", "vector"]
-        ):
+        orphan_chunks = bad_offsets = bad_vectors = unlisted = 0
+        fields = ["chunk_id", "remark_id", "text", "char_start", "char_end", "vector"]
+        for c in ms.rows(client, names["chunks"], "", fields):
+            unlisted += listed.pop(int(c["chunk_id"]), None) != c["remark_id"]
             text = texts.get(c["remark_id"])
             if text is None:
                 orphan_chunks += 1
@@ -81,6 +83,8 @@ def verify_milvus(spec: str) -> list[str]:
             (orphan_chunks, "chunks without their remark"),
             (bad_offsets, "chunks whose offsets do not map into their remark"),
             (bad_vectors, f"chunk vectors that are not {store.dim} values"),
+            (unlisted, "chunks that their remark does not list"),
+            (len(listed), "chunk ids listed by remarks that have no chunk"),
         ):
             if n:
                 problems.append(f"{n} {what}")

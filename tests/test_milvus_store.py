@@ -217,3 +217,20 @@ def test_open_rules(milvus_store: str) -> None:
     assert MilvusStore.open_existing(target).dim == DIM
     problems = verify_milvus(milvus_store.replace("?prefix=", "?prefix=absent"))
     assert problems and "no index" in problems[0]
+
+
+def test_verify_finds_damage(pair: tuple[IndexStore, MilvusStore]) -> None:
+    _, milvus = pair
+    spec = f"{milvus.target.uri}?prefix={milvus.target.prefix}"
+    assert verify_milvus(spec) == []
+    first = milvus.remark_chunk_ids(["doc_a#1"])["doc_a#1"][0]
+    milvus._client.delete(milvus._names["chunks"], filter=f"chunk_id == {first}")
+    milvus._client.delete(milvus._names["documents"], filter='document == "doc_c"')  # as a crash mid-write leaves it
+    problems = "\n".join(verify_milvus(spec))
+    assert "1 chunk ids listed by remarks that have no chunk" in problems
+    assert "3 remarks without their document" in problems
+    assert [d["document"] for d in milvus.documents()] == ["doc_a", "doc_b"]
+    doc = make_doc("doc_c", date=None, title="無日付の会合", body=None, session=None)
+    chunks = chunks_of(doc)
+    assert milvus.upsert(doc, chunks, embed([c.text for c in chunks], DIM), _tokens(doc)) == "added"
+    assert "remarks without their document" not in "\n".join(verify_milvus(spec))  # the rewrite cleaned up
