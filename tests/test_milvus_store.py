@@ -3,6 +3,7 @@ documents give the same records, filters, listings and search results; replace, 
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -234,3 +235,9 @@ def test_verify_finds_damage(pair: tuple[IndexStore, MilvusStore]) -> None:
     chunks = chunks_of(doc)
     assert milvus.upsert(doc, chunks, embed([c.text for c in chunks], DIM), _tokens(doc)) == "added"
     assert "remarks without their document" not in "\n".join(verify_milvus(spec))  # the rewrite cleaned up
+
+
+def test_missing_client_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pymilvus", None)  # as if pymilvus were not installed
+    with pytest.raises(ImportError, match=r"minutes-rag\[milvus\]"):
+        MilvusStore(parse_target("milvus://127.0.0.1:9"), model_id=MODEL_ID, fingerprint=FINGERPRINT, dim=DIM)
