@@ -128,7 +128,9 @@ class MilvusReads:
         expr = ms.filter_expr(filters)
         if expr is None:
             return None
-        ids = [int(r["chunk_id"]) for r in ms.rows(self._client, self._names["chunks"], expr, ["chunk_id"])]
+        ids = [
+            int(r["chunk_id"]) for r in ms.matching(self._client, self._names["chunks"], expr, ["chunk_id"])
+        ]
         return filtered_ids(ids, expr)
 
     def remark_ids_for(self, filters: Filters | None) -> set[str] | None:
@@ -136,7 +138,8 @@ class MilvusReads:
         if expr is None:
             return None
         return {
-            str(r["remark_id"]) for r in ms.rows(self._client, self._names["remarks"], expr, ["remark_id"])
+            str(r["remark_id"])
+            for r in ms.matching(self._client, self._names["remarks"], expr, ["remark_id"])
         }
 
     # --- records -----------------------------------------------------------------------------

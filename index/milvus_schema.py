@@ -214,8 +214,20 @@ def rows(client: Any, collection: str, expr: str, fields: Sequence[str]) -> Iter
         it.close()
 
 
+def matching(client: Any, collection: str, expr: str, fields: Sequence[str]) -> list[dict[str, Any]]:
+    """Every row matching ``expr``: one query when they are at most MAX_QUERY, else paged."""
+    got = client.query(collection, filter=expr, output_fields=list(fields), limit=MAX_QUERY)
+    return list(got) if len(got) < MAX_QUERY else list(rows(client, collection, expr, fields))
+
+
 def rows_in(
-    client: Any, collection: str, field: str, values: Sequence[Any], fields: Sequence[str], *, unique: bool = False
+    client: Any,
+    collection: str,
+    field: str,
+    values: Sequence[Any],
+    fields: Sequence[str],
+    *,
+    unique: bool = False,
 ) -> list[dict[str, Any]]:
     """Rows whose ``field`` is one of ``values``, in batches: one query per batch (``unique``: at most one row
     per value, a primary key), paging through the rest only when a batch matches more than MAX_QUERY rows."""
@@ -224,9 +236,10 @@ def rows_in(
     for begin in range(0, len(wanted), IN_BATCH):
         batch = wanted[begin : begin + IN_BATCH]
         expr = in_list(field, batch)
-        limit = len(batch) if unique else MAX_QUERY
-        got = client.query(collection, filter=expr, output_fields=list(fields), limit=limit)
-        out.extend(got if unique or len(got) < MAX_QUERY else rows(client, collection, expr, fields))
+        if unique:
+            out.extend(client.query(collection, filter=expr, output_fields=list(fields), limit=len(batch)))
+        else:
+            out.extend(matching(client, collection, expr, fields))
     return out
 
 
