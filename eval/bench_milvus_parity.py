@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     dataset = load_dataset(args.dataset)
     if args.limit:
-        dataset.queries = dataset.queries[: args.limit]
+        dataset = dataset.subset(limit=args.limit)  # the questions and their gold, as `rag eval --limit`
     from eval.milvus_lite import lite_server
 
     with (
