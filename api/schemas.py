@@ -101,7 +101,6 @@ class SearchRequest(BaseModel):
     filters: FiltersIn | None = None
     mode: Mode | None = Field(default=None, description="dense | lexical | hybrid (default Settings.mode).")
     rerank: bool | None = Field(default=None, description="Cross-encoder / lexical rerank (default Settings.rerank).")
-    mmr: bool | None = Field(default=None, description="Diversify hits with MMR (default Settings.mmr).")
 
     @field_validator("question", mode="before")
     @classmethod

@@ -50,7 +50,7 @@ def _latencies(svc: RagService, questions: list[str], n: int, **kwargs: Any) -> 
 
 def _search_figures(svc: RagService, questions: list[str], n: int) -> dict[str, Any]:
     svc.search(questions[0])  # warm: lexical index, first-call overheads
-    dense = _latencies(svc, questions, n, mode="dense", rerank=False, mmr=False)
+    dense = _latencies(svc, questions, n, mode="dense", rerank=False)
     default = _latencies(svc, questions, n)
     return {"dense": dense, "default": default, "default_over_dense_p50": default["p50_ms"] / dense["p50_ms"]}
 

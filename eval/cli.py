@@ -69,7 +69,7 @@ def eval_command(
 
     from eval.config import DEFAULT_CONFIGS, load_config
     from eval.dataset import load_dataset
-    from eval.report import write_json, write_markdown, write_png
+    from eval.report import write_json, write_markdown, write_png, write_reliability_png
     from eval.runner import run_eval
     from rag.errors import RagError
 
@@ -96,10 +96,12 @@ def eval_command(
     write_json(result.report, json_path)
     md_path = write_markdown(result.report, md_out or json_path.with_suffix(".md"))
     png_path = write_png(result.report, png_out or json_path.with_suffix(".png"))
+    reliability_png = write_reliability_png(result.report, png_path.with_name(png_path.stem + "-reliability.png"))
     if runs_out is not None:
         write_json({"configs": result.runs}, runs_out)
     typer.echo(md_path.read_text(encoding="utf-8"))
-    typer.echo(f"wrote {json_path}, {md_path}, {png_path}", err=True)
+    extra = f", {reliability_png}" if reliability_png else ""
+    typer.echo(f"wrote {json_path}, {md_path}, {png_path}{extra}", err=True)
 
 
 def register(app: typer.Typer) -> None:

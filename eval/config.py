@@ -19,7 +19,6 @@ class EvalConfig:
     name: str
     mode: str = "hybrid"
     rerank: bool = False
-    mmr: bool = False
     model: str | None = None  # None: the run's model (--model / RAG_MODEL)
     index_type: str | None = None  # None: the settings' index type
 

@@ -200,18 +200,40 @@ def load_minutes_set(directory: Path, *, minutes: Sequence[Path] | None = None) 
     if (directory / "dataset.yaml").is_file():
         meta = yaml.safe_load((directory / "dataset.yaml").read_text(encoding="utf-8")) or {}
     if minutes:
-        files = [Path(m) for m in minutes]
+        files = [_minutes_file(Path(m), directory=None) for m in minutes]
     else:
         listed = meta.get("minutes") or meta.get("corpus") or []
-        files = [(directory / m).resolve() for m in ([listed] if isinstance(listed, str) else listed)]
+        files = [_minutes_file(m, directory=directory) for m in ([listed] if isinstance(listed, str) else listed)]
     if not files:
         raise ValueError(f"{directory}: no minutes files; list them under 'minutes:' in dataset.yaml or pass --minutes")
-    for f in files:
-        if not f.exists():
-            raise ValueError(f"minutes file {f} not found; fix dataset.yaml or pass --minutes PATH")
     return EvalDataset(
         name=str(meta.get("name") or directory.name), queries=queries, qrels=qrels, minutes=files, source=str(directory)
     )
+
+
+def _minutes_file(entry: Any, *, directory: Path | None) -> Path:
+    """One ``minutes:`` entry → the file to ingest. An entry is a path, or ``{path, render?, document?}``;
+    ``render: tei`` (implied by a ``.tei.xml`` path) renders the TEI into the eval cache as ``{document}.txt``."""
+    if isinstance(entry, dict):
+        if "path" not in entry:
+            raise ValueError(f"minutes entry {entry!r} needs a 'path:' (and optionally 'render: tei', 'document: ID')")
+        raw, render, document = entry["path"], entry.get("render"), entry.get("document")
+    else:
+        raw, render, document = entry, None, None
+    path = Path(str(raw))
+    if directory is not None and not path.is_absolute():
+        path = (directory / path).resolve()
+    if render is None and path.name.endswith(".tei.xml"):
+        render = "tei"
+    if not path.exists():
+        raise ValueError(f"minutes file {path} not found; fix dataset.yaml or pass --minutes PATH")
+    if render is None:
+        return path
+    if render != "tei":
+        raise ValueError(f"minutes entry {raw}: unknown render {render!r}; the only renderer is 'tei'")
+    from eval.tei import rendered_minutes
+
+    return rendered_minutes(path, document=None if document is None else str(document))
 
 
 # --- dispatch --------------------------------------------------------------------------------

@@ -52,12 +52,21 @@ def _num(value: Any, fmt: str) -> str:
     return "–" if value is None else format(value, fmt)
 
 
+def _rate(value: Any) -> str:
+    """A throughput: whole numbers from 100 up, one decimal below (a few real minutes ingest at ~4/s)."""
+    return _num(value, ",.0f" if value is None or value >= 100 else ".1f")
+
+
 def bench_table(report: dict[str, Any]) -> str:
     """The scale benchmark (``eval.bench_scale``): ours through the CLI/HTTP beside the LangChain recipe."""
+    machine = report.get("machine", {})
+    load = [machine.get("load_avg_start"), machine.get("load_avg_end")]
+    loads = " → ".join(f"{v[0]:.1f}" for v in load if v)
     head = (
         f"**Scale benchmark** ({report.get('remarks', '?'):,} remarks, model `{report.get('model')}`, "
-        f"index {report.get('index_type')}, {report.get('machine', {}).get('cpus')} CPUs; "
-        f"`{report.get('command')}`)\n\n"
+        f"index {report.get('index_type')}, {machine.get('cpus')} CPUs"
+        + (f", load average {loads}" if loads else "")
+        + f"; `{report.get('command')}`)\n\n"
     )
     if "index_layer" in report:
         r = report["index_layer"]
@@ -65,6 +74,7 @@ def bench_table(report: dict[str, Any]) -> str:
             ("search p50 (ms, no query embedding)", _num(r.get("search_p50_ms"), ".2f")),
             ("search p99 (ms, no query embedding)", _num(r.get("search_p99_ms"), ".2f")),
             ("recall@10 vs exact search", _num(r.get("recall@10_vs_exact"), ".3f")),
+            ("top-10 id overlap with one exact top 10 (ties broken apart)", _num(r.get("top10_id_overlap_vs_exact"), ".3f")),
             ("peak RSS (MB)", _num(r.get("peak_rss_mb"), ".0f")),
             ("index build (s)", _num(r.get("build_s"), ".1f")),
         ]
@@ -72,8 +82,11 @@ def bench_table(report: dict[str, Any]) -> str:
         return head + "\n".join(lines)
     ours, lc, ratios = report.get("ours", {}), report.get("langchain", {}), report.get("ratios", {})
     cells = [
-        ("ingest (remarks/s)", _num(ours.get("ingest_remarks_per_s"), ",.0f"), _num(lc.get("ingest_remarks_per_s"), ",.0f"),
+        ("ingest (remarks/s)", _rate(ours.get("ingest_remarks_per_s")), _rate(lc.get("ingest_remarks_per_s")),
          _num(ratios.get("ingest_throughput_ours_over_langchain"), ".2f") + "×"),
+        ("ingest in process, model loaded first (remarks/s)", _rate(ours.get("in_process_ingest_remarks_per_s")),
+         _rate(lc.get("ingest_remarks_per_s")),
+         _num(ratios.get("ingest_throughput_ours_in_process_over_langchain"), ".2f") + "×"),
         ("search p50 (ms)", _num(ours.get("search_p50_ms"), ".1f") + " (HTTP)", _num(lc.get("search_p50_ms"), ".1f")
          + " (in process)", _num(ratios.get("search_p50_ours_http_over_langchain_in_process"), ".2f") + "×"),
         ("search p50 in process (ms)", _num(ours.get("in_process_search_p50_ms"), ".1f"),
@@ -84,8 +97,9 @@ def bench_table(report: dict[str, Any]) -> str:
         ("server peak RSS (MB)", _num(ours.get("peak_rss_mb"), ".0f"), "", ""),
     ]
     lines = ["| | minutes-rag | LangChain recipe | ratio |", "|---|---|---|---|"]
-    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in cells]
-    return head + "\n".join(lines)
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in cells if b != "–"]  # rows a report lacks
+    tail = f"\n\nLangChain embeddings: {lc['embeddings']}." if lc.get("embeddings") else ""
+    return head + "\n".join(lines) + tail
 
 
 def main() -> None:

@@ -91,6 +91,16 @@ def to_markdown(report: dict[str, Any]) -> str:
         for name, a in abst:
             out.append(f"| {name} | {_fmt(a['precision'])} | {_fmt(a['recall'])} | {_fmt(a['f1'])} | "
                        f"{_fmt(a['false_abstention_rate'])} | {a['n_abstained']} | {a['n_unanswerable']} |")
+    calib = [(n, c) for n, c in configs.items() if c.get("confidence")]
+    if calib:
+        langs = sorted({lg for _, c in calib for lg in c.get("confidence_by_lang", {})})
+        out += ["", "## Confidence of the top hit (ECE, equal-width bins; reliability diagram in the PNG beside)", "",
+                "| config | ECE | n | " + " | ".join(f"ECE {lg}" for lg in langs) + " |",
+                "|---|---:|---:|" + "---:|" * len(langs)]
+        for name, c in calib:
+            by = c.get("confidence_by_lang", {})
+            out.append(f"| {name} | {_fmt(c['confidence']['ece'])} | {c['confidence']['n']} | "
+                       + " | ".join(_fmt(by.get(lg, {}).get("ece")) for lg in langs) + " |")
     out += ["", "## Latency per stage (ms, p50 / p95)", ""]
     stages = sorted({s for c in configs.values() for s in c["latency_ms"]})
     out += ["| config | " + " | ".join(stages) + " |", "|---|" + "---:|" * len(stages)]
@@ -123,6 +133,37 @@ def write_markdown(report: dict[str, Any], path: Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(to_markdown(report), encoding="utf-8")
+    return path
+
+
+def write_reliability_png(report: dict[str, Any], path: Path) -> Path | None:
+    """Reliability diagram: per configuration with a confidence, accuracy against mean confidence per bin."""
+    calib = {n: c["confidence"] for n, c in report["configs"].items() if c.get("confidence") and c["confidence"]["bins"]}
+    if not calib:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4.8, 4.5))
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
+    for name, rel in calib.items():
+        xs = [b["confidence"] for b in rel["bins"]]
+        ys = [b["accuracy"] for b in rel["bins"]]
+        ax.plot(xs, ys, marker="o", label=f"{name} (ECE {rel['ece']:.3f})")
+    ax.set_xlabel("confidence of the top hit")
+    ax.set_ylabel("share of top hits that answer")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.set_title(f"{report['dataset']['name']}: reliability")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
     return path
 
 

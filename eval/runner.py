@@ -40,7 +40,7 @@ class SearchService(Protocol):
 
     def search(
         self, question: str, *, k: int | None = None, mode: str | None = None, rerank: bool | None = None,
-        mmr: bool | None = None, highlights: bool = True,
+        highlights: bool = True,
     ) -> SearchResult: ...
 
     def document(self, document: str) -> ParsedDocument: ...
@@ -136,18 +136,20 @@ def _ingest(svc: SearchService, ds: EvalDataset) -> list[tuple[str, str]]:
     return [(d.document, d.text) for d in docs]
 
 
-Answer = tuple[dict[str, float], dict[str, float], bool | None]  # scores, timings, answerable (None: n/a)
+# scores, timings, answerable (None: n/a), the top hit's confidence (None: n/a or no hit)
+Answer = tuple[dict[str, float], dict[str, float], bool | None, float | None]
 
 
 def _service_search(svc: SearchService, cfg: EvalConfig, k: int, kind: str, text: str) -> Answer:
     # Ranking metrics need no highlighted sentences: skip them (they dominate the cost at k=100).
-    res = svc.search(text, k=k, mode=cfg.mode, rerank=cfg.rerank, mmr=cfg.mmr, highlights=False)
-    return result_to_scores(res, kind), dict(res.timings_ms), res.answerable
+    res = svc.search(text, k=k, mode=cfg.mode, rerank=cfg.rerank, highlights=False)
+    top = float(res.hits[0].confidence) if res.hits else None
+    return result_to_scores(res, kind), dict(res.timings_ms), res.answerable, top
 
 
 def _baseline_search(store: LangchainFaissBaseline, k: int, text: str) -> Answer:
     scores, timings = store.search(text, k)
-    return scores, timings, None
+    return scores, timings, None, None
 
 
 def _search_all(
@@ -157,17 +159,20 @@ def _search_all(
     run: Run = {}
     timings: list[dict[str, float]] = []
     abstained: dict[str, bool] = {}
+    confidence: dict[str, float] = {}
     for q in tqdm(ds.queries, desc=label, unit="q", disable=not progress, leave=False):
         try:
-            scores, t, answerable = search(q.text)
+            scores, t, answerable, top = search(q.text)
         except RagError as exc:  # e.g. a question the service rejects: count as an empty answer
             logger.warning("%s: query %s failed: %s", label, q.id, exc)
-            scores, t, answerable = {}, {}, False
+            scores, t, answerable, top = {}, {}, False, None
         run[q.id] = scores
         timings.append(t)
         if answerable is not None:
             abstained[q.id] = not answerable
-    return ConfigRun(run=run, timings=timings, abstained=abstained or None)
+        if top is not None:
+            confidence[q.id] = top
+    return ConfigRun(run=run, timings=timings, abstained=abstained or None, top_confidence=confidence or None)
 
 
 def run_eval(

@@ -34,6 +34,7 @@ class ConfigRun:
     run: dict[str, dict[str, float]]
     timings: list[dict[str, float]] = field(default_factory=list)
     abstained: dict[str, bool] | None = None  # None: the system has no notion of abstaining
+    top_confidence: dict[str, float] | None = None  # qid → the top hit's confidence (None: no confidence)
     config: dict[str, Any] = field(default_factory=dict)
 
 
@@ -88,6 +89,23 @@ def significance(
     return rows
 
 
+def _reliability(res: ConfigRun, ds: EvalDataset, qids: set[str]) -> dict[str, Any]:
+    """ECE and reliability bins of the top hit's confidence: it is right when its doc is relevant (an
+    unanswerable question's top hit never is)."""
+    from eval.calibrate import reliability
+    from eval.metrics import rank_order
+
+    conf = res.top_confidence or {}
+    probs, correct = [], []
+    for q in sorted(qids):
+        if q not in conf:
+            continue
+        order = rank_order(res.run.get(q, {}))
+        probs.append(conf[q])
+        correct.append(bool(order) and ds.qrels.get(q, {}).get(order[0], 0) > 0)
+    return reliability(probs, correct)
+
+
 def summarize(
     ds: EvalDataset,
     results: Mapping[str, ConfigRun],
@@ -125,6 +143,10 @@ def summarize(
                 lg: abstention({q: v for q, v in res.abstained.items() if q in qs}, unanswerable, answerable)
                 for lg, qs in langs.items()
             }
+        if res.top_confidence is not None:
+            entry["confidence"] = _reliability(res, ds, unanswerable | answerable)
+            entry["confidence_by_lang"] = {lg: _reliability(res, ds, (unanswerable | answerable) & qs)
+                                           for lg, qs in langs.items()}
         configs[name] = entry
     scopes: dict[str, set[str] | None] = {"all": None, **{f"lang:{lg}": qs for lg, qs in langs.items()}}
     first_model = next(iter((models or {}).values()), {})

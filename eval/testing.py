@@ -92,7 +92,7 @@ class FakeService:
 
     def search(
         self, question: str, *, k: int | None = None, mode: str | None = None, rerank: bool | None = None,
-        mmr: bool | None = None, highlights: bool = True,
+        highlights: bool = True,
     ) -> SearchResult:
         if not question.strip():
             raise InputError("empty question")

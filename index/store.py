@@ -51,6 +51,8 @@ LOCK_FILE = "write.lock"
 _NO_IDS = np.empty(0, dtype=np.int64)
 EXACT_FEW = 512  # restricted searches over at most this many chunks read their vectors from SQLite
 EXACT_SUBSET = 4096  # restricted searches over at most this many chunks (or 5 %) are exact
+# (document, its chunks, their vectors, the remarks' lexical tokens or None): one document of ``upsert_many``
+UpsertItem = tuple[ParsedDocument, Sequence[Chunk], np.ndarray, "Sequence[Sequence[str]] | None"]
 
 
 class IndexStore(StoreReads, VectorSync):
@@ -184,25 +186,54 @@ class IndexStore(StoreReads, VectorSync):
 
         ``tokens`` (one list per remark, in ``doc.remarks`` order) are the remarks' lexical tokens, stored for
         the BM25 leg; without them the reader tokenizes those remarks once and stores them (``store_tokens``)."""
+        return self.upsert_many([(doc, chunks, vectors, tokens)])[0]
+
+    def upsert_many(self, items: Sequence[UpsertItem]) -> list[str]:
+        """``upsert`` of several documents in one SQLite transaction (one generation step, one manifest write):
+        a crash keeps all of them or none, so each document is still whole or absent. Should the batch fail
+        inside SQLite, it is rolled back and written one document at a time (the failing one raises)."""
         self._require_writable()
-        matrix = queries.check_upsert(doc, chunks, vectors, self.dim)
-        if tokens is not None and len(tokens) != len(doc.remarks):
-            raise ValueError(f"upsert of {doc.document}: {len(tokens)} token lists for {len(doc.remarks)} remarks")
+        checked = []
+        for doc, chunks, vectors, tokens in items:
+            matrix = queries.check_upsert(doc, chunks, vectors, self.dim)
+            if tokens is not None and len(tokens) != len(doc.remarks):
+                raise ValueError(
+                    f"upsert of {doc.document}: {len(tokens)} token lists for {len(doc.remarks)} remarks"
+                )
+            checked.append((doc, chunks, matrix, tokens))
+        if len(checked) > 1:
+            try:
+                return self._write_batch(checked)
+            except sqlite3.Error as exc:
+                log.warning("batch of %d documents rolled back (%s); writing them one at a time", len(checked), exc)
+        return [self._write_batch([one])[0] for one in checked]
+
+    def _write_batch(self, checked: Sequence[tuple[ParsedDocument, Sequence[Chunk], np.ndarray, Any]]) -> list[str]:
+        outcomes: list[str] = []
+        removed: list[np.ndarray] = []
+        written: list[np.ndarray] = []
         with self._lock, self._write_lock.hold():
             with queries.immediate(self._conn) as conn:
-                row = conn.execute(
-                    "SELECT sha256 FROM documents WHERE document = ?", (doc.document,)
-                ).fetchone()
-                if row is not None and row[0] == doc.sha256:
-                    conn.execute("ROLLBACK")
-                    return "unchanged"
-                removed = self._document_chunk_ids(doc.document) if row is not None else _NO_IDS
-                if row is not None:
-                    queries.delete_document_rows(conn, doc.document)
                 last_id = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'chunks'").fetchone()
-                queries.insert_document(conn, doc, chunks, matrix)
-                if tokens is not None:
-                    index_tokens.put_tokens(conn, zip((r.id for r in doc.remarks), tokens, strict=True))
+                token_pairs: list[tuple[str, Sequence[str]]] = []
+                for doc, chunks, matrix, tokens in checked:
+                    row = conn.execute("SELECT sha256 FROM documents WHERE document = ?", (doc.document,)).fetchone()
+                    if row is not None and row[0] == doc.sha256:
+                        outcomes.append("unchanged")
+                        continue
+                    if row is not None:
+                        removed.append(self._document_chunk_ids(doc.document))
+                        queries.delete_document_rows(conn, doc.document)
+                    queries.insert_document(conn, doc, chunks, matrix)
+                    if tokens is not None:
+                        token_pairs.extend(zip((r.id for r in doc.remarks), tokens, strict=True))
+                    written.append(matrix)
+                    outcomes.append("added" if row is None else "replaced")
+                if not written:
+                    conn.execute("ROLLBACK")
+                    return outcomes
+                if token_pairs:
+                    index_tokens.put_tokens(conn, token_pairs)
                 added = np.array(
                     [
                         r[0]
@@ -214,11 +245,11 @@ class IndexStore(StoreReads, VectorSync):
                     np.int64,
                 )
                 gen_before, manifest = self._bump(conn)
-            # AUTOINCREMENT ids grow in insertion order, so ``added`` lines up with the rows of ``matrix``
-            self._after_write(
-                manifest, gen_before, removed, added, matrix if len(added) == len(matrix) else None
-            )
-        return "added" if row is None else "replaced"
+            # AUTOINCREMENT ids grow in insertion order, so ``added`` lines up with the rows of the matrices
+            matrix = np.concatenate(written) if len(written) > 1 else written[0]
+            gone = np.unique(np.concatenate(removed)) if removed else _NO_IDS
+            self._after_write(manifest, gen_before, gone, added, matrix if len(added) == len(matrix) else None)
+        return outcomes
 
     def store_tokens(self, pairs: Sequence[tuple[str, Sequence[str]]]) -> None:
         """Backfill remarks' lexical tokens (derived data: allowed on a read-only store too; no new generation)."""
@@ -290,8 +321,9 @@ class IndexStore(StoreReads, VectorSync):
             vec = self._vec
             if vec is None:
                 return []
+            exact = self._rows_of if vec.index_type == "hnsw_sq8" else None
             if chunk_ids is None:
-                return vec.search(query, k)
+                return vec.search(query, k, exact=exact)
             allowed = np.unique(np.asarray(chunk_ids, dtype=np.int64))
             if not len(allowed):
                 return []
@@ -300,10 +332,15 @@ class IndexStore(StoreReads, VectorSync):
             if vec.kind == "flat":
                 return vec.search(query, k, allowed)
             if len(allowed) > max(EXACT_SUBSET, 0.05 * len(vec.present)):
-                hits = vec.search(query, k, allowed)
+                hits = vec.search(query, k, allowed, exact=exact)
                 if len(hits) >= min(k, len(allowed)):
                     return hits
             return self._exact(query, k, allowed)
+
+    def _rows_of(self, ids: np.ndarray) -> np.ndarray:
+        """The stored float32 vectors of ``ids`` (all present), in that order."""
+        found, matrix = self._fetch_vectors(np.unique(ids))
+        return matrix[np.searchsorted(found, ids)]
 
     def _exact(self, query: np.ndarray, k: int, allowed: np.ndarray) -> list[tuple[int, float]]:
         ids, matrix = self._fetch_vectors(allowed)

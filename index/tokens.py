@@ -10,7 +10,7 @@ snapshot, so an in-memory BM25 index follows the database without re-reading or 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,12 +32,46 @@ class CorpusRow:
     text: str | None = None
 
 
+class CorpusRows(Sequence[CorpusRow]):
+    """Rows of a corpus delta as columns, as read from SQLite (no object per remark): ``terms`` is every row's
+    term ids end to end and ``lengths`` their counts (-1 for a row stored without tokens); indexing still
+    gives a ``CorpusRow``."""
+
+    def __init__(self, records: Sequence[Sequence[object]]) -> None:
+        cols = list(zip(*records, strict=True)) if records else [(), (), (), (), ()]
+        self.remark_ids: list[str] = list(cols[0])  # type: ignore[arg-type]
+        self.documents: list[str] = list(cols[1])  # type: ignore[arg-type]
+        self.topics: list[str | None] = [t if isinstance(t, str) else None for t in cols[2]]
+        blobs = cols[3]
+        self.lengths = np.fromiter((len(b) // 4 if isinstance(b, bytes) else -1 for b in blobs), np.int64, len(blobs))
+        self.terms = np.frombuffer(b"".join(b for b in blobs if isinstance(b, bytes)), dtype=_IDS)
+        self._texts = {i: t for i, t in enumerate(cols[4]) if isinstance(t, str)}
+        self._starts = np.concatenate([[0], np.cumsum(np.maximum(self.lengths, 0))])
+
+    def __len__(self) -> int:
+        return len(self.remark_ids)
+
+    def __getitem__(self, i: int) -> CorpusRow:  # type: ignore[override]
+        if not -len(self) <= i < len(self):
+            raise IndexError(i)
+        i %= len(self)
+        ids = self.terms[self._starts[i] : self._starts[i + 1]] if self.lengths[i] >= 0 else None
+        return CorpusRow(self.remark_ids[i], self.documents[i], self.topics[i], ids, self._texts.get(i))
+
+    def __iter__(self) -> Iterator[CorpusRow]:
+        return (self[i] for i in range(len(self)))
+
+    def missing(self) -> list[CorpusRow]:
+        """The rows stored without tokens."""
+        return [self[int(i)] for i in np.flatnonzero(self.lengths < 0)]
+
+
 @dataclass(frozen=True)
 class CorpusDelta:
     generation: int
     shas: dict[str, str]  # every document now in the index → its sha256
     removed: list[str] = field(default_factory=list)  # documents gone or changed since `known`
-    rows: list[CorpusRow] = field(default_factory=list)  # remarks of documents new or changed since `known`
+    rows: Sequence[CorpusRow] = field(default_factory=list)  # remarks of documents new or changed since `known`
     terms: list[tuple[int, str]] = field(default_factory=list)  # vocabulary entries past `known_term`
 
 
@@ -113,28 +147,17 @@ def corpus_delta(conn: sqlite3.Connection, known: Mapping[str, str], known_term:
             f"SELECT r.remark_id, r.document, r.topic, {col}, "  # noqa: S608 (fixed names)
             f"CASE WHEN {col} IS NULL THEN r.text END FROM remarks r {join}"
         )
-        rows: list[CorpusRow] = []
+        records: list[Sequence[object]] = []
         if len(fresh) == len(shas):
-            rows = [_row(r) for r in conn.execute(f"{select} ORDER BY r.document, r.ordinal")]
+            records = conn.execute(f"{select} ORDER BY r.document, r.ordinal").fetchall()
         else:
             for batch in batched(sorted(fresh)):
                 marks = ",".join("?" * len(batch))
                 query = f"{select} WHERE r.document IN ({marks}) ORDER BY r.document, r.ordinal"
-                rows.extend(_row(r) for r in conn.execute(query, list(batch)))
+                records.extend(conn.execute(query, list(batch)).fetchall())
     finally:
         conn.execute("COMMIT")
-    return CorpusDelta(generation=generation, shas=shas, removed=removed, rows=rows, terms=terms)
-
-
-def _row(r: Sequence[object]) -> CorpusRow:
-    blob = r[3]
-    return CorpusRow(
-        remark_id=str(r[0]),
-        document=str(r[1]),
-        topic=r[2] if isinstance(r[2], str) else None,
-        term_ids=np.frombuffer(blob, dtype=_IDS) if isinstance(blob, bytes) else None,
-        text=r[4] if isinstance(r[4], str) else None,
-    )
+    return CorpusDelta(generation=generation, shas=shas, removed=removed, rows=CorpusRows(records), terms=terms)
 
 
 def remark_chunk_ids(conn: sqlite3.Connection, remark_ids: Sequence[str]) -> dict[str, list[int]]:

@@ -23,7 +23,7 @@ import logging
 import math
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,8 @@ TOMBSTONE_REBUILD_FRACTION = 0.2
 # builds and IVF training keep all threads.
 SEARCH_THREADS = 1
 SMALL_ADD = 5000  # adds of fewer vectors (one document) run single-threaded too
+REFINE_FACTOR = 4  # hnsw_sq8 ranks this many candidates per hit wanted by their exact vectors
+ExactRows = Callable[[np.ndarray], np.ndarray]  # ids → their float32 rows, in that order
 
 
 @contextmanager
@@ -195,6 +197,8 @@ class VectorIndex:
             self.present = np.union1d(self.present, ids)
 
     def remove(self, ids: np.ndarray) -> None:
+        if not len(ids):
+            return  # (intersecting with every live id costs a sort of them all: most writes remove nothing)
         ids = np.intersect1d(np.asarray(ids, dtype=np.int64), self.live)
         if not len(ids):
             return
@@ -205,8 +209,25 @@ class VectorIndex:
         self.present = np.setdiff1d(self.present, ids, assume_unique=True)
 
     # --- search ----------------------------------------------------------------------------
-    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """Top ``k`` (id, inner product) for one query row, restricted to ``allowed`` ids when given."""
+    def search(
+        self, query: np.ndarray, k: int, allowed: np.ndarray | None = None, exact: ExactRows | None = None
+    ) -> list[tuple[int, float]]:
+        """Top ``k`` (id, inner product) for one query row, restricted to ``allowed`` ids when given.
+
+        ``hnsw_sq8`` with ``exact`` (the float32 rows of given ids, in that order, e.g. from SQLite) takes
+        ``REFINE_FACTOR`` × ``k`` candidates from the quantized graph and ranks them by their exact inner products,
+        so the 8-bit codes only choose candidates (the float vectors stay out of memory)."""
+        if exact is not None and self.index_type == "hnsw_sq8" and self.kind == "hnsw" and k > 0:
+            found = self._search(query, REFINE_FACTOR * k, allowed)
+            if not found:
+                return []
+            ids = np.array([i for i, _ in found], dtype=np.int64)
+            scores = np.asarray(exact(ids), dtype=np.float32).reshape(len(ids), self.dim) @ query.reshape(-1)
+            top = np.argsort(-scores, kind="stable")[:k]
+            return [(int(ids[i]), float(scores[i])) for i in top]
+        return self._search(query, k, allowed)
+
+    def _search(self, query: np.ndarray, k: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
         if not len(self.present) or k <= 0:
             return []
         selector: Any = None

@@ -169,7 +169,6 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     mode: Annotated[str | None, typer.Option(help="dense | lexical | hybrid")] = None,
     rerank: Annotated[bool | None, typer.Option("--rerank/--no-rerank")] = None,
-    mmr: Annotated[bool | None, typer.Option("--mmr/--no-mmr", help="Diversify the top k.")] = None,
     date_from: Annotated[str | None, typer.Option("--date-from", help="YYYY-MM-DD")] = None,
     date_to: Annotated[str | None, typer.Option("--date-to", help="YYYY-MM-DD")] = None,
     speaker: Annotated[str | None, typer.Option(help="Speaker name or role.")] = None,
@@ -186,7 +185,7 @@ def search(
     )
     svc = RagService(_settings(index, model))
     try:
-        result = svc.search(question, k=k, filters=filters, mode=mode, rerank=rerank, mmr=mmr)
+        result = svc.search(question, k=k, filters=filters, mode=mode, rerank=rerank)
     except RagError as exc:
         raise _fail(exc) from exc
     if as_json:
@@ -371,11 +370,15 @@ def serve(
     model: ModelOpt = None,
 ) -> None:
     """Start the HTTP API and the web page."""
-    from api.main import run
+    from api.preload import Preload
+    from rag.service import RagService
 
     settings = _settings(index, model, host=host, port=port)
+    preload = Preload(RagService(settings))  # the index loads while the web stack is imported
+    from api.main import run
+
     typer.echo(f"minutes-rag: serving on http://{settings.host}:{settings.port}/ (index {settings.index_dir})")
-    run(settings.host, settings.port, settings)
+    run(settings.host, settings.port, settings, preload=preload)
 
 
 @app.command()

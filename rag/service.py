@@ -6,16 +6,15 @@ the index are loaded lazily, once per service; writes are serialized by a lock, 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.errors import NotFoundError, ParseError, RagError
-from rag.files import SUPPORTED_SUFFIXES, iter_minutes_files, one_file_per_document
+from rag.errors import NotFoundError
+from rag.files import SUPPORTED_SUFFIXES as SUPPORTED_SUFFIXES  # re-exported: api.routes.documents
+from rag.files import iter_minutes_files as iter_minutes_files  # re-exported: rag.cli
 from rag.settings import Settings, get_settings
 from rag.types import Filters, IngestReport, ParsedDocument, SearchResult
 
@@ -30,8 +29,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 EMBED_CACHE_FILE = "embeddings.sqlite"
-INGEST_BATCH_DOCS = 32  # folder ingest embeds and commits this many documents together …
-INGEST_BATCH_CHUNKS = 4096  # … or fewer, once their chunks reach this many
 
 
 class RagService:
@@ -136,6 +133,11 @@ class RagService:
         self.embedder.embed_queries(["warm-up"])
 
     @property
+    def write_lock(self) -> threading.Lock:
+        """Serializes this service's writes to the store (held for the store write only, not the embedding)."""
+        return self._write_lock
+
+    @property
     def ready(self) -> bool:
         return self._embedder is not None and self._store is not None
 
@@ -159,7 +161,7 @@ class RagService:
                 self._cache = EmbeddingCache(Path(self.settings.index_dir) / EMBED_CACHE_FILE)
             return self._cache
 
-    # --- writes ----------------------------------------------------------------------------
+    # --- writes (the bookkeeping is rag.ingest) ---------------------------------------------
     def ingest(
         self,
         paths: Sequence[Path],
@@ -167,151 +169,36 @@ class RagService:
         progress: bool = False,
         on_file: Callable[[str, str], None] | None = None,
     ) -> IngestReport:
-        """Parse, chunk, embed and index files or folders; one commit per document.
+        """Parse, chunk, embed and index files or folders; one commit per batch of documents.
 
         Bad files are reported in ``IngestReport.failed`` (path → one-line reason) and do not stop the others.
         ``on_file(path, outcome)`` is called after each file with added/unchanged/replaced/failed.
         """
-        files, problems = iter_minutes_files(Path(p) for p in paths)
-        report = IngestReport(failed=dict(problems))
-        files = one_file_per_document(files, report.skipped)
-        bar = _progress(files, progress, "ingest")
-        pending: list[tuple[str, ParsedDocument]] = []
-        for path in bar:
-            try:
-                try:
-                    data = path.read_bytes()
-                except OSError as exc:
-                    raise ParseError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
-                doc = self._parse_new(path.name, data, source=str(path), report=report)
-            except RagError as exc:
-                report.failed[str(path)] = str(exc)
-                doc = None
-                logger.warning("%s", exc)
-                if on_file is not None:
-                    on_file(str(path), "failed")
-                continue
-            if doc is None:
-                if on_file is not None:
-                    on_file(str(path), "unchanged")
-                continue
-            pending.append((str(path), doc))
-            if _batch_full([d for _, d in pending], self.settings.chunk_size):
-                self._flush(pending, report, on_file)
-        self._flush(pending, report, on_file)
-        return report
+        from rag import ingest
 
-    def _parse_new(self, name: str, data: bytes, *, source: str, report: IngestReport) -> ParsedDocument | None:
-        """The parsed document, or None (reported unchanged) when the index already holds these bytes."""
-        from rag.parse import parse_bytes
-
-        document = Path(name).stem
-        sha = hashlib.sha256(data).hexdigest()
-        if self.store(create=True).document_status(document, sha) == "unchanged":
-            report.unchanged.append(document)
-            return None
-        doc = parse_bytes(name, data)
-        return doc if doc.source == source else replace(doc, source=source)
-
-    def _flush(
-        self,
-        pending: list[tuple[str, ParsedDocument]],
-        report: IngestReport,
-        on_file: Callable[[str, str], None] | None,
-    ) -> None:
-        """Index the pending documents: one embedding pass over all their chunks, then one commit each."""
-        if not pending:
-            return
-        docs = [d for _, d in pending]
-        outcomes: list[str | RagError]
-        try:
-            outcomes = list(self._index_batch(docs))
-        except RagError as exc:
-            outcomes = [exc] * len(docs)
-        for (path, doc), outcome in zip(pending, outcomes, strict=True):
-            if isinstance(outcome, RagError):
-                report.failed[path] = str(outcome)
-                logger.warning("%s", outcome)
-                name = "failed"
-            else:
-                _record(report, doc, outcome)
-                name = outcome
-            if on_file is not None:
-                on_file(path, name)
-        pending.clear()
+        return ingest.ingest_paths(self, paths, progress=progress, on_file=on_file)
 
     def ingest_bytes(self, name: str, data: bytes) -> IngestReport:
         """Same as ``ingest`` for one uploaded file (its name decides PDF or text)."""
-        report = IngestReport()
-        suffix = Path(name).suffix.lower()
-        if suffix not in SUPPORTED_SUFFIXES:
-            raise ParseError(
-                f"{name}: unsupported file type {suffix or '(none)'}; use one of {', '.join(SUPPORTED_SUFFIXES)}"
-            )
-        self._ingest_one(Path(name).name, data, source=name, report=report)
-        return report
+        from rag import ingest
+
+        return ingest.ingest_bytes(self, name, data)
 
     def ingest_parsed(self, docs: Sequence[ParsedDocument], *, progress: bool = False) -> IngestReport:
         """Index already-parsed documents (eval loads BEIR corpora this way: one remark per entry)."""
-        report = IngestReport()
-        store = self.store(create=True)
-        batch: list[ParsedDocument] = []
-        items = list(docs)
-        for pos, doc in enumerate(_progress(items, progress, "index")):
-            if store.document_status(doc.document, doc.sha256) == "unchanged":
-                report.unchanged.append(doc.document)
-            else:
-                batch.append(doc)
-            if batch and (pos == len(items) - 1 or _batch_full(batch, self.settings.chunk_size)):
-                for done, outcome in zip(batch, self._index_batch(batch), strict=True):
-                    _record(report, done, outcome)
-                batch = []
-        return report
+        from rag import ingest
 
-    def _ingest_one(self, name: str, data: bytes, *, source: str, report: IngestReport) -> str:
-        doc = self._parse_new(name, data, source=source, report=report)
-        if doc is None:
-            return "unchanged"
-        outcome = self._index_parsed(doc)
-        _record(report, doc, outcome)
-        return outcome
+        return ingest.ingest_parsed(self, docs, progress=progress)
 
-    def _index_parsed(self, doc: ParsedDocument) -> str:
-        return self._index_batch([doc])[0]
+    def index_batch(self, docs: Sequence[ParsedDocument]) -> list[str]:
+        """Chunk, embed (one pass over all the documents' chunks), tokenize and store documents, in one
+        transaction: "added" | "replaced" | "unchanged" for each."""
+        from rag import ingest
 
-    def _index_batch(self, docs: Sequence[ParsedDocument]) -> list[str]:
-        """Chunk, embed (one pass over all the documents' chunks), tokenize and store each document.
+        return ingest.index_batch(self, docs)
 
-        Sentence vectors for the rerank are not computed here: the rerank embeds the sentences of its few top
-        candidates at query time, into the same persistent cache."""
-        import numpy as np
-
-        from rag.chunk import chunk_remark
-        from rag.embed.cache import embed_passages_cached
-
-        store = self.store(create=True)
-        per_doc = [
-            [
-                c
-                for r in doc.remarks
-                for c in chunk_remark(r, size=self.settings.chunk_size, overlap=self.settings.chunk_overlap)
-            ]
-            for doc in docs
-        ]
-        texts = [c.text for chunks in per_doc for c in chunks]
-        if texts:
-            vectors = embed_passages_cached(self.embedder, texts, self._embedding_cache())
-        else:
-            vectors = np.zeros((0, self.embedder.dim), dtype="float32")
-        tokenizer = self.tokenizer
-        outcomes: list[str] = []
-        start = 0
-        for doc, chunks in zip(docs, per_doc, strict=True):
-            tokens = tokenizer.tokenize_corpus([r.text for r in doc.remarks])
-            with self._write_lock:
-                outcomes.append(store.upsert(doc, chunks, vectors[start : start + len(chunks)], tokens))
-            start += len(chunks)
-        return outcomes
+    def embedding_cache(self) -> EmbeddingCache:
+        return self._embedding_cache()
 
     def delete(self, document: str) -> None:
         """Remove a document and its remarks; raises NotFoundError when absent."""
@@ -329,7 +216,6 @@ class RagService:
         filters: Filters | None = None,
         mode: str | None = None,
         rerank: bool | None = None,
-        mmr: bool | None = None,
         highlights: bool = True,
     ) -> SearchResult:
         """Validate the question (InputError), retrieve, rank and return cited hits (``highlights=False``:
@@ -347,7 +233,6 @@ class RagService:
             filters=filters,
             mode=mode,
             rerank=self.settings.rerank if rerank is None else rerank,
-            mmr=self.settings.mmr if mmr is None else mmr,
             highlights=highlights,
         )
         if self.settings.answer_pairs:
@@ -421,24 +306,3 @@ class RagService:
         return sources.verified(self.sources_dir(), doc)
 
 
-def _record(report: IngestReport, doc: ParsedDocument, outcome: str) -> None:
-    """Count an indexed document in the report under its outcome (added / replaced / unchanged)."""
-    getattr(report, outcome).append(doc.document)
-    report.remarks += len(doc.remarks)
-    report.topics += len(doc.topics)
-
-
-def _batch_full(docs: Sequence[ParsedDocument], chunk_size: int) -> bool:
-    """Whether a batch of parsed documents is big enough to embed and commit (about ``INGEST_BATCH_CHUNKS``)."""
-    if len(docs) >= INGEST_BATCH_DOCS:
-        return True
-    chars = sum(len(r.text) for d in docs for r in d.remarks)
-    return chars >= INGEST_BATCH_CHUNKS * max(chunk_size, 1)
-
-
-def _progress(items: Sequence[Any], enabled: bool, desc: str) -> Iterable[Any]:
-    if not enabled:
-        return items
-    from tqdm import tqdm
-
-    return tqdm(items, desc=desc, unit="file", leave=False)

@@ -54,7 +54,6 @@ class Settings(BaseSettings):
     max_question_chars: int = 1000
     mode: str = "hybrid"  # dense | lexical | hybrid
     rerank: bool = True
-    mmr: bool = True
     glossary: Path | None = Field(
         default=None, description="Extra English→Japanese glossary (TSV) added to the built-in one (RAG_GLOSSARY)."
     )

@@ -54,7 +54,7 @@ def test_english_question_and_whitespace_is_trimmed(client: httpx.Client) -> Non
 
 
 def test_default_k_is_settings_default(client: httpx.Client) -> None:
-    r = client.post("/search", json={"question": "防災", "mmr": False, "rerank": False})
+    r = client.post("/search", json={"question": "防災", "rerank": False})
     assert r.status_code == 200, r.text
     assert len(r.json()["hits"]) == 5  # Settings.default_k
 

@@ -154,9 +154,10 @@ def test_bad_arguments_raise_input_error(questions: object, kwargs: dict[str, ob
 
 def test_service_threshold_discovery() -> None:
     class Calibrated:
-        class retriever:  # noqa: N801 - mimics RagService.retriever.calibration
+        class retriever:  # noqa: N801 - mimics RagService.retriever.calibration.confidence
             class calibration:  # noqa: N801
-                threshold = 0.42
+                class confidence:  # noqa: N801
+                    threshold = 0.42
 
     assert service_threshold(FakeService()) == 0.5
     assert service_threshold(Calibrated()) == 0.42

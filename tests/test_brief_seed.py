@@ -49,7 +49,7 @@ def test_pack_over_the_seed(seeded: RagService, seed_txt: Path) -> None:
     # the questions' own words are in the remarks they cite
     assert any("資金調達" in pack.get(u.ref).text for u in startup.uses)
     assert any("シンクタンク" in pack.get(u.ref).text for u in think_tank.uses)
-    threshold = seeded.retriever.calibration.threshold
+    threshold = seeded.retriever.calibration.confidence.threshold
     assert all(u.confidence >= threshold for q in pack.questions for u in q.uses)
     assert [(s.document, s.date) for s in pack.sources] == [(seed_txt.stem, "2021-12-09")]
 

@@ -32,3 +32,34 @@ def test_seed_sets_stay_above_the_floors(name: str, seed_txt: Path, tmp_path: Pa
             if got is None or got < floor:
                 failures.append(f"{lang} {metric} = {got} < floor {floor}")
     assert not failures, "; ".join(failures)
+
+
+HELD_OUT = ("seed", "samples", "env-real", "council")  # the test splits, never tuned on (eval/tune.py)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1500)
+def test_default_is_not_below_dense_only_on_the_held_out_splits(tmp_path: Path) -> None:
+    """The gate of issue 12: the product default (hybrid + rerank, calibration.json) against dense-only, MRR@10
+    on the test split of every development collection, pooled; the paired bootstrap CI goes in the message."""
+    from eval.metrics import bootstrap_ci
+
+    default: dict[str, float] = {}
+    dense: dict[str, float] = {}
+    for name in HELD_OUT:
+        ds = load_dataset(str(ROOT / "eval" / "datasets" / name)).subset(split="test")
+        ranked = ds.answerable()
+        ds.queries = [q for q in ds.queries if q.id in ranked]
+        result = run_eval(ds, [load_config("dense"), load_config("default")], index_root=tmp_path / name,
+                          baseline=False, n_resamples=10)
+        for cfg, out in (("default", default), ("dense", dense)):
+            out.update({f"{name}/{q}": v for q, v in result.report["configs"][cfg]["per_query"]["mrr@10"].items()})
+    keys = sorted(default)
+    assert keys == sorted(dense) and len(keys) > 100
+    diff = [default[k] - dense[k] for k in keys]
+    delta = sum(diff) / len(diff)
+    lo, hi = bootstrap_ci(diff) or (0.0, 0.0)
+    message = (f"default MRR@10 {sum(default.values()) / len(keys):.4f} vs dense-only {sum(dense.values()) / len(keys):.4f} "
+               f"on {len(keys)} held-out questions: Δ = {delta:+.4f}, 95% CI [{lo:+.4f}, {hi:+.4f}]")
+    print(message)  # noqa: T201 - the figure is the point of the gate; shown with -s or on failure
+    assert delta >= 0, "the default fell below dense-only: " + message

@@ -12,19 +12,28 @@ from test_retrieve_pipeline import FakeStore
 from rag.embed.hashing import HashingEmbedder
 from rag.errors import InputError
 from rag.retrieve.confidence import Calibration
-from rag.retrieve.fusion import FusionParams
 from rag.retrieve.glossary import BUILTIN_PATH, Glossary, fold_word, is_content_word, load_glossary, words_of
 from rag.retrieve.lexical import JapaneseTokenizer
+from rag.retrieve.params import RetrievalParams
 from rag.retrieve.pipeline import Retriever
 from rag.retrieve.query import parse_query
+from rag.retrieve.ranking import fused_scores
 from rag.retrieve.topics import TopicMatcher
 from rag.settings import Settings
 
 
 @pytest.mark.parametrize(
     ("word", "folded"),
-    [("agencies", "agency"), ("labs", "lab"), ("gyroscopes", "gyroscope"), ("analysis", "analysis"),
-     ("business", "business"), ("approaches", "approach"), ("us", "us"), ("r&d", "r&d")],
+    [
+        ("agencies", "agency"),
+        ("labs", "lab"),
+        ("gyroscopes", "gyroscope"),
+        ("analysis", "analysis"),
+        ("business", "business"),
+        ("approaches", "approach"),
+        ("us", "us"),
+        ("r&d", "r&d"),
+    ],
 )
 def test_plural_folding(word: str, folded: str) -> None:
     assert fold_word(word) == folded
@@ -41,7 +50,9 @@ def write(path: Path, text: str) -> Path:
 
 
 def test_longest_phrase_wins_and_words_are_used_once(tmp_path: Path) -> None:
-    g = Glossary.load([write(tmp_path / "g.tsv", "# c\nsecurity\t安全\neconomic security\t経済安全保障\nfund\t資金|基金\n")])
+    g = Glossary.load(
+        [write(tmp_path / "g.tsv", "# c\nsecurity\t安全\neconomic security\t経済安全保障\nfund\t資金|基金\n")]
+    )
     e = g.expand("Who would manage economic-security funds? And security?")
     assert [(m.phrase, m.terms) for m in e.matches] == [
         ("economic security", ("経済安全保障",)),
@@ -70,8 +81,13 @@ def test_bad_glossary_lines_and_missing_files_say_what_to_fix(tmp_path: Path) ->
 def test_builtin_glossary_loads_and_knows_the_agencies() -> None:
     g = load_glossary()
     assert len(g) > 500
-    for phrase, term in (("riken", "理研"), ("aist", "産総研"), ("funding agency", "エージェンシー"),
-                         ("economic security", "経済安全保障"), ("think tank", "シンクタンク")):
+    for phrase, term in (
+        ("riken", "理研"),
+        ("aist", "産総研"),
+        ("funding agency", "エージェンシー"),
+        ("economic security", "経済安全保障"),
+        ("think tank", "シンクタンク"),
+    ):
         assert term in g.entries[tuple(phrase.split())], phrase
     assert BUILTIN_PATH.name == "glossary_en_ja.tsv"
 
@@ -123,9 +139,13 @@ def test_topic_named_by_its_title(tokenizer: JapaneseTokenizer) -> None:
         "育成すべき先端技術を見出すための仕組みはどうあるべきか。": 3,
     }
     remarks = ["量子技術の研究に投資する", "先端技術を守る仕組み", "人材を育成する", "先端技術の分析"]
-    matcher = TopicMatcher({t: tokenizer.tokenize(t) for t in titles}, [tokenizer.tokenize(r) for r in remarks])
+    matcher = TopicMatcher(
+        {t: tokenizer.tokenize(t) for t in titles}, [tokenizer.tokenize(r) for r in remarks]
+    )
     q = "先端技術を守りながら育てる仕組みの論点で出た意見は？"
-    assert matcher.named(q, tokenizer.tokenize(q)) == frozenset({"先端技術を効果的に守りつつ育成する仕組みはどのようなものか。"})
+    assert matcher.named(q, tokenizer.tokenize(q)) == frozenset(
+        {"先端技術を効果的に守りつつ育成する仕組みはどのようなものか。"}
+    )
     # without a word that points at an agenda item, nothing is named
     q2 = "先端技術を守りながら育てる仕組みは？"
     assert matcher.named(q2, tokenizer.tokenize(q2)) == frozenset()
@@ -136,6 +156,7 @@ def test_topic_named_by_its_title(tokenizer: JapaneseTokenizer) -> None:
 
 
 def test_topic_named_by_number_lifts_its_remarks(retriever: Retriever) -> None:
+    retriever.calibration = Calibration(retrieval=RetrievalParams(topic_bonus=0.3))
     lexical = retriever.refresh()
     assert parse_query("論点2の意見").topics == (2,)
     hits = retriever.search("論点2の意見", k=4).hits
@@ -150,42 +171,13 @@ def test_named_title_lifts_its_remarks(retriever: Retriever) -> None:
     query = parse_query("研究者の仕組みは？")
     assert query.topics == ()
     cands = retriever.candidates(query, k=4, filters=None, mode="hybrid", timings={})
-    cal = Calibration(fusion=FusionParams(topic_bonus=0.5))
-    plain = retriever.fused_scores(query, cands, "hybrid", cal)
+    params = RetrievalParams(topic_bonus=0.5)
+    plain = fused_scores(query, cands, params, "hybrid")
     named = dataclasses.replace(cands, topic_titles=frozenset({"論点2"}))
-    lifted = retriever.fused_scores(query, named, "hybrid", cal)
+    lifted = fused_scores(query, named, params, "hybrid")
     under = [cands.remarks[rid].topic == "論点2" for rid in cands.ids]
     np.testing.assert_allclose(lifted - plain, [0.5 if u else 0.0 for u in under])
     assert any(under) and not all(under)
-
-
-# --- per-language parameters ----------------------------------------------------------------------
-def test_per_language_norm_and_mix_round_trip() -> None:
-    cal = Calibration(fusion=FusionParams(norm="max", norm_en="minmax", lex_gate=2.0, lex_margin=4.0),
-                      sentence_mix=0.5, sentence_mix_en=0.7)
-    assert cal.fusion.norm_for("ja") == "max" and cal.fusion.norm_for("en") == "minmax"
-    assert cal.mix_for("ja") == 0.5 and cal.mix_for("en") == 0.7
-    again = Calibration.from_dict(cal.to_dict(), "test")
-    assert again.fusion == cal.fusion and again.sentence_mix_en == 0.7
-    plain = Calibration.from_dict(Calibration(fusion=FusionParams(norm="zscore")).to_dict(), "test")
-    assert plain.fusion.norm_for("en") == "zscore" and plain.mix_for("en") == plain.sentence_mix
-    with pytest.raises(ValueError, match="fusion norm must be one of"):
-        FusionParams.from_dict({"norm_en": "rrf"})
-
-
-def test_english_norm_changes_english_fusion_only(retriever: Retriever) -> None:
-    lexical = retriever.refresh()
-    assert lexical is not None
-    ja = parse_query("量子の研究")
-    cands = retriever.candidates(ja, k=4, filters=None, mode="hybrid", timings={})
-    a = retriever.fused_scores(ja, cands, "hybrid", Calibration(fusion=FusionParams(norm="max", norm_en="minmax")))
-    b = retriever.fused_scores(ja, cands, "hybrid", Calibration(fusion=FusionParams(norm="max", norm_en="zscore")))
-    np.testing.assert_allclose(a, b)
-    en = parse_query("quantum research")
-    cands = retriever.candidates(en, k=4, filters=None, mode="hybrid", timings={})
-    c = retriever.fused_scores(en, cands, "hybrid", Calibration(fusion=FusionParams(norm="max", norm_en="minmax")))
-    d = retriever.fused_scores(en, cands, "hybrid", Calibration(fusion=FusionParams(norm="max", norm_en="zscore")))
-    assert not np.allclose(c, d)
 
 
 def test_best_share_is_the_fullest_candidate(retriever: Retriever) -> None:

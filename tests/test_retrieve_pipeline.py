@@ -10,6 +10,8 @@ import pytest
 from index.tokens import CorpusDelta, CorpusRow
 from rag.embed.hashing import HashingEmbedder
 from rag.errors import InputError
+from rag.retrieve.confidence import Calibration
+from rag.retrieve.params import RetrievalParams
 from rag.retrieve.pipeline import Retriever
 from rag.settings import Settings
 from rag.types import Filters, StoredChunk, StoredRemark
@@ -132,8 +134,8 @@ def test_result_shape_timings_and_evidence(retriever: Retriever) -> None:
 
 
 def test_the_same_text_in_two_documents_appears_once(retriever: Retriever) -> None:
-    for mmr in (True, False):
-        res = retriever.search("スタートアップの資金調達の課題は？", k=8, mmr=mmr)
+    for rerank in (True, False):
+        res = retriever.search("スタートアップの資金調達の課題は？", k=8, rerank=rerank)
         texts = [h.text for h in res.hits]
         assert len(texts) == len(set(texts)) == 7  # 8 remarks, one duplicate collapsed
         ids = [h.remark_id for h in res.hits]
@@ -163,7 +165,8 @@ def test_lexical_mode_only_returns_matching_remarks(retriever: Retriever) -> Non
 
 
 def test_era_year_in_question_prefers_that_meeting(retriever: Retriever) -> None:
-    # A#2 and B#1 are the same text; the year decides which one is kept
+    # A#2 and B#1 are the same text; with a date bonus the year decides which one is kept
+    retriever.calibration = Calibration(retrieval=RetrievalParams(date_bonus=0.05))
     assert retriever.search("令和４年の会合でのスタートアップの資金調達の課題は？", k=1).hits[0].remark_id == "B#1"
     assert retriever.search("令和３年の会合でのスタートアップの資金調達の課題は？", k=1).hits[0].remark_id == "A#2"
 

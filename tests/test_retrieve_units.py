@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 
 from rag.errors import InputError
-from rag.retrieve.confidence import Calibration, load_calibration
-from rag.retrieve.diversity import bigrams, collapse_near_duplicates, jaccard, mmr, overlap
-from rag.retrieve.fusion import FusionParams, fuse, lexical_margin, lexical_weight, normalize
+from rag.retrieve.confidence import Calibration, ConfidenceModel, load_calibration
+from rag.retrieve.diversity import bigrams, collapse_near_duplicates, overlap
+from rag.retrieve.fusion import fuse, lexical_margin, normalize
 from rag.retrieve.highlight import highlight, split_sentences
 from rag.retrieve.lexical import JapaneseTokenizer, LexicalIndex
+from rag.retrieve.params import RetrievalParams
 from rag.retrieve.query import detect_language, era_years, parse_query, topic_numbers, validate_question
 
 
@@ -74,7 +75,12 @@ def tokenizer() -> JapaneseTokenizer:
 
 
 def test_tokenizer_keeps_content_words_and_folds_latin(tokenizer: JapaneseTokenizer) -> None:
-    assert tokenizer.tokenize("スタートアップの資金調達の課題は？") == ["スタートアップ", "資金", "調達", "課題"]
+    assert tokenizer.tokenize("スタートアップの資金調達の課題は？") == [
+        "スタートアップ",
+        "資金",
+        "調達",
+        "課題",
+    ]
     assert tokenizer.tokenize("ＤＡＲＰＡのように") == ["darpa"]
     # English function words are dropped; katakana readings only with the loanword bridge
     assert tokenizer.tokenize("What about risk money?") == ["risk", "money"]
@@ -119,20 +125,19 @@ def test_fuse_hand_computed() -> None:
 
 
 def test_lexical_weight_by_language() -> None:
-    p = FusionParams(w_lex_ja=0.7, w_lex_en=0.4)
-    assert lexical_weight(p, "ja", 0.0) == 0.7
-    assert lexical_weight(p, "en", 0.0) == 0.0  # no shared Latin tokens: dense only
-    assert lexical_weight(p, "en", 0.5) == pytest.approx(0.2)
+    p = RetrievalParams(w_lex_ja=0.7, w_lex_en=0.4)
+    assert p.lexical_weight("ja", 0.0, 0.0) == 0.7  # gate 0: no gating
+    assert p.lexical_weight("en", 0.0, 1.0) == 0.0  # no shared Latin tokens: dense only
+    assert p.lexical_weight("en", 0.5, 1.0) == pytest.approx(0.2)
     # the Japanese gate: w_lex_ja × best_share ** lex_gate (best_share = 0.5 → 0.25 at gate 2)
-    gated = FusionParams(w_lex_ja=0.4, lex_gate=2.0)
-    assert lexical_weight(gated, "ja", 1.0, 0.5) == pytest.approx(0.1)
-    assert lexical_weight(gated, "ja", 1.0, 1.0) == pytest.approx(0.4)
-    assert lexical_weight(gated, "ja", 1.0, 0.0) == 0.0
-    assert lexical_weight(p, "ja", 1.0, 0.0) == 0.7  # gate 0: no gating
+    gated = RetrievalParams(w_lex_ja=0.4, lex_gate=2.0)
+    assert gated.lexical_weight("ja", 1.0, 0.5) == pytest.approx(0.1)
+    assert gated.lexical_weight("ja", 1.0, 1.0) == pytest.approx(0.4)
+    assert gated.lexical_weight("ja", 1.0, 0.0) == 0.0
     # the English margin lift: w_lex_en × coverage × (1 + lex_margin × margin)
-    lifted = FusionParams(w_lex_en=0.3, lex_margin=4.0)
-    assert lexical_weight(lifted, "en", 0.5, margin=0.5) == pytest.approx(0.3 * 0.5 * 3.0)
-    assert lexical_weight(lifted, "en", 0.0, margin=1.0) == 0.0  # nothing in the corpus: still dense only
+    lifted = RetrievalParams(w_lex_en=0.3, lex_margin=4.0)
+    assert lifted.lexical_weight("en", 0.5, 1.0, margin=0.5) == pytest.approx(0.3 * 0.5 * 3.0)
+    assert lifted.lexical_weight("en", 0.0, 1.0, margin=1.0) == 0.0  # nothing in the corpus: still dense only
 
 
 def test_lexical_margin_hand_computed() -> None:
@@ -142,11 +147,20 @@ def test_lexical_margin_hand_computed() -> None:
     assert lexical_margin(np.array([])) == 0.0
 
 
+def test_retrieval_params_default_to_dense_only_and_reject_bad_values() -> None:
+    p = RetrievalParams()
+    assert (p.w_lex_ja, p.w_lex_en, p.sentence_mix, p.topic_bonus, p.date_bonus) == (0.0, 0.0, 1.0, 0.0, 0.0)
+    assert RetrievalParams.from_dict(RetrievalParams(w_lex_ja=0.3).to_dict()) == RetrievalParams(w_lex_ja=0.3)
+    with pytest.raises(ValueError, match="norm must be one of"):
+        RetrievalParams(norm="rrf")
+    with pytest.raises(ValueError, match="unknown retrieval parameters"):
+        RetrievalParams.from_dict({"mmr_lambda": 0.7})
+
+
 # --- diversity ------------------------------------------------------------------------------------
 def test_bigram_similarities() -> None:
     a, b = bigrams("あいう"), bigrams("いうえ")
     assert a == {"あい", "いう"}
-    assert jaccard(a, b) == pytest.approx(1 / 3)
     assert overlap(a, b) == pytest.approx(1 / 2)
     assert bigrams("ＡＩ　ai") == {"ai", "ia"}
 
@@ -160,15 +174,6 @@ def test_near_duplicates_collapse() -> None:
     # keep=2: checking stops once two are kept; the rest follows unchecked
     assert collapse_near_duplicates([0, 2, 1, 3], grams, keep=2) == [0, 1, 3]
     assert collapse_near_duplicates([0, 1, 2, 3], grams, keep=1) == [0, 1, 2, 3]
-
-
-def test_mmr_prefers_novel_text() -> None:
-    grams = [frozenset({"a", "b", "c"}), frozenset({"a", "b", "d"}), frozenset({"x", "y"})]
-    rel = [1.0, 0.9, 0.7]
-    # λ=1: relevance order; λ=0.5: 1 is half-similar to 0 (0.5·0.9 − 0.5·0.5 = 0.2 < 0.35 for 2)
-    assert mmr([0, 1, 2], rel, grams, k=3, lam=1.0) == [0, 1, 2]
-    assert mmr([0, 1, 2], rel, grams, k=3, lam=0.5) == [0, 2, 1]
-    assert mmr([0, 1, 2], rel, grams, k=2, lam=0.5) == [0, 2]
 
 
 # --- highlights -----------------------------------------------------------------------------------
@@ -196,21 +201,28 @@ def test_highlight_fallbacks() -> None:
 
 # --- confidence -----------------------------------------------------------------------------------
 def test_confidence_is_a_logistic_of_named_features() -> None:
-    cal = Calibration(features=("dense", "lex_cov"), weights=(10.0, 2.0), bias=-9.0)
-    assert cal.confidence({"dense": 0.9, "lex_cov": 0.0}) == pytest.approx(0.5)
-    assert cal.confidence({"dense": 0.9, "lex_cov": 1.0}) == pytest.approx(1 / (1 + np.exp(-2.0)))
-    assert 0.0 <= cal.confidence({"dense": -1e9}) <= 1.0
+    model = ConfidenceModel(features=("dense", "lex_cov"), weights=(10.0, 2.0), bias=-9.0, threshold=0.6)
+    assert model.probability({"dense": 0.9, "lex_cov": 0.0}) == pytest.approx(0.5)
+    assert model.probability({"dense": 0.9, "lex_cov": 1.0}) == pytest.approx(1 / (1 + np.exp(-2.0)))
+    assert 0.0 <= model.probability({"dense": -1e9}) <= 1.0
+    assert not model.answerable(0.5) and model.answerable(0.6)
+    with pytest.raises(ValueError, match="unknown confidence features"):
+        ConfidenceModel(features=("nope",), weights=(1.0,))
+    with pytest.raises(ValueError, match="1 features but 2 weights"):
+        ConfidenceModel(features=("dense",), weights=(1.0, 2.0))
 
 
 def test_calibration_file_fallbacks(tmp_path: Path) -> None:
     path = tmp_path / "calibration.json"
     assert load_calibration("m", path).source == "built-in"
-    default = Calibration(mmr_lambda=0.8).to_dict()
-    special = Calibration(mmr_lambda=0.6).to_dict()
+    assert load_calibration("m", path).retrieval == RetrievalParams()  # dense only without a file
+    default = Calibration(retrieval=RetrievalParams(w_lex_ja=0.2)).to_dict()
+    special = Calibration(retrieval=RetrievalParams(w_lex_ja=0.6)).to_dict()
     path.write_text(json.dumps({"models": {"m": special}, "default": default}), encoding="utf-8")
-    assert load_calibration("m", path).mmr_lambda == 0.6
-    assert load_calibration("other", path).mmr_lambda == 0.8
+    assert load_calibration("m", path).retrieval.w_lex_ja == 0.6
+    assert load_calibration("other", path).retrieval.w_lex_ja == 0.2
     special["confidence"]["features"] = ["nope"]
+    special["confidence"]["weights"] = [1.0]
     path.write_text(json.dumps({"models": {"m": special}}), encoding="utf-8")
     with pytest.raises(ValueError, match="unknown confidence features"):
         load_calibration("m", path)

@@ -1,45 +1,24 @@
-"""Render a Parla-CLARIN TEI 議事録 (e.g. ../shared/real/*.tei.xml) to the speaker-named text form that
-rag.parse reads: a title line, the date, 【議題】 and one ``○名前役職　text`` remark per <u> (its <note> label).
+"""Render a Parla-CLARIN TEI 議事録 (e.g. ../shared/real/*.tei.xml) to the text form rag.parse reads.
 
     python tools/render_tei_minutes.py IN.tei.xml OUT.txt
 
-The output is written where you say (a temp folder for tests and evaluations): nothing from the TEI is kept
-in the repository. Also prints ``u-id<TAB>first characters`` per remark so evaluations can map labels.
+A thin wrapper over eval/tei.py (``render``). The output is written where you say (a temp folder for tests and
+evaluations): nothing from the TEI is kept in the repository. Also prints ``u-id<TAB>first characters`` per
+remark so evaluations can map labels.
 """
 
 from __future__ import annotations
 
 import sys
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
-TEI = "{http://www.tei-c.org/ns/1.0}"
-XML_ID = "{http://www.w3.org/XML/1998/namespace}id"
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
+from eval.tei import render  # noqa: E402
 
-def _text(node: ET.Element) -> str:
-    return "".join("".join(node.itertext()).split())
-
-
-def render(tei: Path) -> tuple[str, list[tuple[str, str]]]:
-    """(minutes text, [(u id, remark text)]) of the TEI file."""
-    root = ET.parse(tei).getroot()
-    title = _text(root.find(f".//{TEI}titleStmt/{TEI}title[@type='sub']") or root.find(f".//{TEI}title"))
-    date = root.find(f".//{TEI}sourceDesc//{TEI}date")
-    when = date.get("when", "") if date is not None else ""
-    y, m, d = (int(x) for x in when.split("-")) if when else (2024, 1, 1)
-    reiwa = y - 2018
-    lines = [title, f"１ 日時 令和{reiwa}年{m}月{d}日", "２ 議事", "【議題１】審議"]
-    remarks: list[tuple[str, str]] = []
-    for u in root.iter(f"{TEI}u"):
-        note = u.find(f"{TEI}note")
-        label = _text(note).lstrip("○") if note is not None else ""
-        body = "".join(_text(seg) for seg in u.findall(f"{TEI}seg"))
-        if not body:
-            continue
-        lines.append(f"○{label}　{body}")
-        remarks.append((u.get(XML_ID, ""), body))
-    return "\n".join(lines) + "\n", remarks
+__all__ = ["render", "main"]
 
 
 def main(argv: list[str]) -> int:

@@ -66,7 +66,6 @@ async def search(
         filters=body.filters.to_filters() if body.filters else None,
         mode=body.mode,
         rerank=body.rerank,
-        mmr=body.mmr,
     )
     request.app.state.metrics.observe_search(result.timings_ms, result.answerable)
     from api.routes.documents import source_urls

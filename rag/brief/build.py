@@ -196,11 +196,11 @@ def _group(hits: list[Hit]) -> list[tuple[tuple[str, str | None], list[Hit]]]:
 
 def service_threshold(service: object) -> float | None:
     """The confidence at which the service calls a search answerable, when it tells: ``answer_threshold``,
-    else the retriever's calibration; None when neither exists (then only ``min_confidence`` filters)."""
+    else the retriever's calibrated confidence model; None when neither exists (then only ``min_confidence`` filters)."""
     value = getattr(service, "answer_threshold", None)
     if value is None:
         calibration = getattr(getattr(service, "retriever", None), "calibration", None)
-        value = getattr(calibration, "threshold", None)
+        value = getattr(getattr(calibration, "confidence", None), "threshold", None)
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 

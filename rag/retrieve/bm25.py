@@ -33,9 +33,22 @@ class Segment:
     def build(cls, rows: np.ndarray, term_ids: Sequence[np.ndarray]) -> Segment:
         """Postings of ``rows`` (one array of term ids per row)."""
         lengths = np.fromiter((len(t) for t in term_ids), dtype=np.int64, count=len(term_ids))
-        terms = np.concatenate(term_ids).astype(np.int64) if len(term_ids) else np.zeros(0, np.int64)
-        row_of_token = np.repeat(np.asarray(rows, dtype=np.int64), lengths)
-        return cls.from_triples(terms, row_of_token, np.ones(len(terms), dtype=np.float32))
+        terms = np.concatenate(term_ids) if len(term_ids) else np.zeros(0, np.int64)
+        return cls.from_tokens(np.repeat(np.asarray(rows, dtype=np.int64), lengths), terms)
+
+    @classmethod
+    def from_tokens(cls, rows: np.ndarray, terms: np.ndarray) -> Segment:
+        """Postings of tokens given as parallel arrays (the row and the term id of each token occurrence):
+        one sort of (term, row) keys, whose runs are the term frequencies (what ``from_triples`` gives with
+        every tf 1, without its inverse index)."""
+        if not len(terms):
+            return cls(np.zeros(1, dtype=np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32))
+        rows = np.asarray(rows, dtype=np.int64)
+        span = int(rows.max()) + 1
+        keys = np.sort(np.asarray(terms, dtype=np.int64) * span + rows)
+        starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+        tfs = np.diff(np.append(starts, len(keys))).astype(np.float32)
+        return cls._from_keys(keys[starts], span, tfs)
 
     @classmethod
     def from_triples(cls, terms: np.ndarray, rows: np.ndarray, tfs: np.ndarray) -> Segment:
@@ -45,11 +58,16 @@ class Segment:
         span = int(rows.max()) + 1
         keys, inverse = np.unique(terms * span + rows, return_inverse=True)
         summed = np.bincount(inverse, weights=tfs).astype(np.float32)
+        return cls._from_keys(keys, span, summed)
+
+    @classmethod
+    def _from_keys(cls, keys: np.ndarray, span: int, tfs: np.ndarray) -> Segment:
+        """From sorted distinct (term · span + row) keys and their term frequencies."""
         key_terms = keys // span
         n_terms = int(key_terms[-1]) + 1
         indptr = np.zeros(n_terms + 1, dtype=np.int64)
         np.cumsum(np.bincount(key_terms, minlength=n_terms), out=indptr[1:])
-        return cls(indptr, keys % span, summed)
+        return cls(indptr, keys % span, tfs)
 
     def postings(self, term: int) -> tuple[np.ndarray, np.ndarray] | None:
         if term + 1 >= len(self.indptr):
@@ -61,7 +79,11 @@ class Segment:
 
     def triples(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(term id, row, tf) of every posting."""
-        return np.repeat(np.arange(len(self.indptr) - 1, dtype=np.int64), np.diff(self.indptr)), self.rows, self.tfs
+        return (
+            np.repeat(np.arange(len(self.indptr) - 1, dtype=np.int64), np.diff(self.indptr)),
+            self.rows,
+            self.tfs,
+        )
 
 
 def merge(segments: Sequence[Segment]) -> Segment:
@@ -72,8 +94,15 @@ def merge(segments: Sequence[Segment]) -> Segment:
 class BM25:
     """An immutable BM25 index over rows 0..n-1; ``updated`` returns a new one sharing the untouched parts."""
 
-    def __init__(self, vocab: dict[str, int], segments: Sequence[Segment], doc_len: np.ndarray, alive: np.ndarray,
-                 k1: float = K1, b: float = B) -> None:
+    def __init__(
+        self,
+        vocab: dict[str, int],
+        segments: Sequence[Segment],
+        doc_len: np.ndarray,
+        alive: np.ndarray,
+        k1: float = K1,
+        b: float = B,
+    ) -> None:
         self.vocab = vocab  # term → id; append-only, so snapshots may share it
         self.segments = tuple(segments)
         self.doc_len = doc_len  # float32, one per row (>= 1)
@@ -90,23 +119,33 @@ class BM25:
     def build(cls, token_lists: Sequence[Sequence[str]], k1: float = K1, b: float = B) -> BM25:
         """From token strings (ids given here, in order of first use)."""
         vocab: dict[str, int] = {}
-        ids = [np.array([vocab.setdefault(t, len(vocab)) for t in toks], dtype=np.int64) for toks in token_lists]
-        return cls(vocab, [], np.zeros(0, np.float32), np.zeros(0, bool), k1, b).updated(np.zeros(0, np.int64), ids)
+        ids = [
+            np.array([vocab.setdefault(t, len(vocab)) for t in toks], dtype=np.int64) for toks in token_lists
+        ]
+        return cls(vocab, [], np.zeros(0, np.float32), np.zeros(0, bool), k1, b).updated(
+            np.zeros(0, np.int64), ids
+        )
 
     def __len__(self) -> int:
         return len(self.alive)
 
     def updated(self, dead_rows: np.ndarray, token_lists: Sequence[np.ndarray]) -> BM25:
         """A new index with ``dead_rows`` dropped and rows len(self)… appended (one array of term ids each)."""
+        lengths = np.fromiter((len(t) for t in token_lists), dtype=np.int64, count=len(token_lists))
+        terms = np.concatenate(token_lists) if len(token_lists) else np.zeros(0, np.int64)
+        return self.updated_flat(dead_rows, terms, lengths)
+
+    def updated_flat(self, dead_rows: np.ndarray, terms: np.ndarray, lengths: np.ndarray) -> BM25:
+        """``updated`` with the new rows' term ids end to end in ``terms`` and their counts in ``lengths``."""
         alive = self.alive.copy()
         alive[np.asarray(dead_rows, dtype=np.int64)] = False
         segments = list(self.segments)
         doc_len = self.doc_len
-        if token_lists:
-            rows = np.arange(len(self), len(self) + len(token_lists), dtype=np.int64)
-            segments.append(Segment.build(rows, token_lists))
-            doc_len = np.concatenate([doc_len, _lengths(token_lists)])
-            alive = np.concatenate([alive, np.ones(len(token_lists), dtype=bool)])
+        if len(lengths):
+            rows = np.arange(len(self), len(self) + len(lengths), dtype=np.int64)
+            segments.append(Segment.from_tokens(np.repeat(rows, lengths), terms))
+            doc_len = np.concatenate([doc_len, np.maximum(lengths, 1).astype(np.float32)])
+            alive = np.concatenate([alive, np.ones(len(lengths), dtype=bool)])
         if len(segments) > MAX_SEGMENTS:
             segments = [segments[0], merge(segments[1:])]
         return BM25(self.vocab, segments, doc_len, alive, self.k1, self.b)
@@ -148,6 +187,3 @@ class BM25:
                 out[rows] += (idf * tfs / (tfs + norm + scale * self.doc_len[rows])).astype(np.float32)
         return out
 
-
-def _lengths(token_lists: Sequence[np.ndarray]) -> np.ndarray:
-    return np.fromiter((max(len(t), 1) for t in token_lists), dtype=np.float32, count=len(token_lists))

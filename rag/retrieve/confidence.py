@@ -1,11 +1,11 @@
-"""Calibrated confidence and abstention, with the tuned retrieval parameters they go with.
+"""Confidence: the probability that a hit answers the question, and the abstention threshold.
 
-`calibration.json` (next to this file, written by `tools/tune_retrieval.py` from the seed *dev*
-questions) holds, per embedding model id, the fusion weights, the MMR λ and a logistic model
-P(hit is relevant | features). A search is answerable when the top hit's confidence reaches the
-stored threshold for the question's language (chosen on dev so that abstentions are ≥ 90 % right;
-for English, where off-topic and cross-lingual on-topic cosines overlap, that can mean never). Models without an entry use the "default" entry, whose logistic model only uses
-features that do not depend on the model's cosine scale (lexical coverage, fused score, margins).
+`calibration.json` (next to this file) is written by `python -m eval.tune` from the *dev* splits of
+several collections. Per embedding model id it holds the retrieval parameters (`params.RetrievalParams`)
+and a logistic model P(the top hit answers the question | features of that hit). A search is answerable
+when the top hit's probability reaches `threshold`. Lower-ranked hits get the same model applied to their
+own features, so their confidence falls with their margins. Models without an entry (and lexical-only
+searches, which have no cosine) use the file's "default" entry, whose model uses no cosine-scale feature.
 """
 
 from __future__ import annotations
@@ -18,110 +18,100 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rag.retrieve.fusion import FusionParams
+from rag.retrieve.params import RetrievalParams
 
 logger = logging.getLogger(__name__)
 
 CALIBRATION_PATH = Path(__file__).with_name("calibration.json")
 
-# Features the pipeline computes for every hit (see pipeline._features).
+# Features computed for every hit by ranking.confidence_features (serving and tuning call that one function).
 FEATURES = (
-    "dense",  # the remark's best chunk cosine with the question
+    "dense",  # the hit's best chunk cosine with the question
+    "dense_margin",  # dense − the best dense score among the other candidates (negative below the top)
     "dense_gap",  # dense − the median dense score of the candidates
-    "dense_margin",  # dense − the next-best candidate's dense score (0 for lower ranks)
-    "fused",  # the fused (normalized) score
-    "lex_cov",  # share of the question's distinct content words found in the remark
-    "corpus_cov",  # share of the question's distinct content words found anywhere in the corpus
+    "rel_margin",  # final relevance − the best final relevance among the other candidates
+    "lex_cov",  # share of the question's distinct tokens found in the hit
+    "corpus_cov",  # share of the question's content words found anywhere in the corpus
     "is_en",  # 1 for English questions
-    "is_top",  # 1 for the first hit
-    "topic_hit",  # 1 when the question names an agenda item by number and the hit is under it
+    "topic_hit",  # 1 when the question names an agenda item and the hit is under it
 )
 
 
 @dataclass(frozen=True)
-class Calibration:
-    fusion: FusionParams = field(default_factory=FusionParams)
-    mmr_lambda: float = 0.7
-    depth: int = 50  # candidates taken from each leg
-    sentence_mix: float = 1.0  # rerank without a cross-encoder: dense ← mix·dense + (1 − mix)·best sentence
-    sentence_mix_en: float | None = None  # the same for English questions when it differs (None: sentence_mix)
-    rerank_depth: int = 10  # top candidates the second stage rescores
-    features: tuple[str, ...] = ("fused", "lex_cov", "is_top")
-    weights: tuple[float, ...] = (4.0, 2.0, 0.5)
-    bias: float = -4.0
-    threshold: float = 0.5  # Japanese questions: answerable when the top hit's confidence ≥ threshold
-    threshold_en: float = 0.0  # English questions (cross-lingual cosines overlap more: often 0, never abstain)
-    source: str = "built-in"
+class ConfidenceModel:
+    """Logistic regression over named features; `threshold` decides abstention on the top hit."""
 
-    def mix_for(self, lang: str) -> float:
-        return self.sentence_mix_en if lang == "en" and self.sentence_mix_en is not None else self.sentence_mix
+    features: tuple[str, ...] = ()
+    weights: tuple[float, ...] = ()
+    bias: float = 0.0
+    threshold: float = 0.0  # 0: never abstain (the built-in model knows nothing)
 
-    def threshold_for(self, lang: str) -> float:
-        return self.threshold_en if lang == "en" else self.threshold
+    def __post_init__(self) -> None:
+        unknown = [f for f in self.features if f not in FEATURES]
+        if unknown:
+            raise ValueError(f"unknown confidence features {unknown}; known: {FEATURES}")
+        if len(self.weights) != len(self.features):
+            raise ValueError(
+                f"{len(self.features)} features but {len(self.weights)} weights; re-run `python -m eval.tune`"
+            )
 
-    def confidence(self, values: Mapping[str, float]) -> float:
-        z = self.bias + sum(w * float(values.get(name, 0.0)) for name, w in zip(self.features, self.weights, strict=True))
+    def probability(self, values: Mapping[str, float]) -> float:
+        z = self.bias + sum(
+            w * float(values.get(name, 0.0)) for name, w in zip(self.features, self.weights, strict=True)
+        )
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
+    def answerable(self, top_probability: float) -> bool:
+        return top_probability >= self.threshold
+
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], source: str) -> Calibration:
-        conf = data.get("confidence", {})
-        features = tuple(str(f) for f in conf.get("features", cls.features))
-        unknown = [f for f in features if f not in FEATURES]
-        if unknown:
-            raise ValueError(f"{source}: unknown confidence features {unknown}; known: {FEATURES}")
-        weights = tuple(float(w) for w in conf.get("weights", cls.weights))
-        if len(weights) != len(features):
-            raise ValueError(f"{source}: {len(features)} features but {len(weights)} weights; re-run tools/tune_retrieval.py")
+    def from_dict(cls, data: Mapping[str, Any]) -> ConfidenceModel:
         return cls(
-            fusion=FusionParams.from_dict(data.get("fusion", {})),
-            mmr_lambda=float(data.get("mmr_lambda", cls.mmr_lambda)),
-            depth=int(data.get("depth", cls.depth)),
-            sentence_mix=float(data.get("sentence_mix", cls.sentence_mix)),
-            sentence_mix_en=None if data.get("sentence_mix_en") is None else float(data["sentence_mix_en"]),
-            rerank_depth=int(data.get("rerank_depth", cls.rerank_depth)),
-            features=features,
-            weights=weights,
-            bias=float(conf.get("bias", cls.bias)),
-            threshold=float(conf.get("threshold", cls.threshold)),
-            threshold_en=float(conf.get("threshold_en", cls.threshold_en)),
-            source=source,
+            features=tuple(str(f) for f in data.get("features", ())),
+            weights=tuple(float(w) for w in data.get("weights", ())),
+            bias=float(data.get("bias", 0.0)),
+            threshold=float(data.get("threshold", 0.0)),
         )
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "fusion": {
-                "w_lex_ja": self.fusion.w_lex_ja,
-                "w_lex_en": self.fusion.w_lex_en,
-                "norm": self.fusion.norm,
-                "norm_en": self.fusion.norm_en,
-                "lex_gate": self.fusion.lex_gate,
-                "lex_margin": self.fusion.lex_margin,
-                "date_bonus": self.fusion.date_bonus,
-                "topic_bonus": self.fusion.topic_bonus,
-            },
-            "mmr_lambda": self.mmr_lambda,
-            "depth": self.depth,
-            "sentence_mix": self.sentence_mix,
-            "sentence_mix_en": self.sentence_mix_en,
-            "rerank_depth": self.rerank_depth,
-            "confidence": {
-                "features": list(self.features),
-                "weights": list(self.weights),
-                "bias": self.bias,
-                "threshold": self.threshold,
-                "threshold_en": self.threshold_en,
-            },
+            "features": list(self.features),
+            "weights": list(self.weights),
+            "bias": self.bias,
+            "threshold": self.threshold,
         }
 
 
+@dataclass(frozen=True)
+class Calibration:
+    """What serving needs from calibration.json for one model: retrieval parameters and the confidence model."""
+
+    retrieval: RetrievalParams = field(default_factory=RetrievalParams)
+    confidence: ConfidenceModel = field(default_factory=lambda: ConfidenceModel(threshold=0.0))
+    source: str = "built-in"
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], source: str) -> Calibration:
+        try:
+            return cls(
+                retrieval=RetrievalParams.from_dict(data.get("retrieval", {}), source),
+                confidence=ConfidenceModel.from_dict(data.get("confidence", {})),
+                source=source,
+            )
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{source}: {exc}") from exc
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"retrieval": self.retrieval.to_dict(), "confidence": self.confidence.to_dict()}
+
+
 def load_calibration(model_id: str, path: Path | None = None) -> Calibration:
-    """The calibration for `model_id`, else the file's "default" entry, else built-in values."""
+    """The calibration for `model_id`, else the file's "default" entry, else built-in values (dense only)."""
     path = path or CALIBRATION_PATH
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        logger.warning("%s is missing; using built-in retrieval parameters", path)
+        logger.warning("%s is missing; using built-in retrieval parameters (dense only, no abstention)", path)
         return Calibration()
     except (OSError, json.JSONDecodeError) as exc:
         logger.warning("%s is unreadable (%s); using built-in retrieval parameters", path, exc)

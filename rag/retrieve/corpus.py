@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from index.tokens import CorpusRows
 from rag.retrieve.bm25 import BM25
 from rag.retrieve.lexical import Tokenizer
 
@@ -59,26 +60,25 @@ class Corpus:
         for term_id, term in delta.terms:
             vocab[term] = term_id
         max_term = max([self.max_term, *(t for t, _ in delta.terms)])
-        empty = np.zeros(0, np.int32)
-        term_ids = [empty if r.term_ids is None else r.term_ids for r in delta.rows]
+        new_ids, documents, topics_of, terms, lengths = _columns(delta.rows)
         removed = [d for d in delta.removed if d in self.doc_rows]
         dead = np.concatenate([self.doc_rows[d] for d in removed]) if removed else np.zeros(0, np.int64)
+        gone = set(removed)
         rows = dict(self.rows)
         for r in dead:
             rid = self.remark_ids[r]
             if rows.get(rid) == r:
                 del rows[rid]
-        doc_rows = {d: v for d, v in self.doc_rows.items() if d not in set(removed)}
-        doc_topics = {d: v for d, v in self.doc_topics.items() if d not in set(removed)}
+        doc_rows = {d: v for d, v in self.doc_rows.items() if d not in gone}
+        doc_topics = {d: v for d, v in self.doc_topics.items() if d not in gone}
         start = len(self.remark_ids)
-        new_ids = [r.remark_id for r in delta.rows]
+        rows.update(zip(new_ids, range(start, start + len(new_ids)), strict=True))
         by_doc: dict[str, list[int]] = {}
         topics: dict[str, set[str]] = {}
-        for i, r in enumerate(delta.rows):
-            rows[r.remark_id] = start + i
-            by_doc.setdefault(r.document, []).append(start + i)
-            if r.topic:
-                topics.setdefault(r.document, set()).add(r.topic)
+        for i, (document, topic) in enumerate(zip(documents, topics_of, strict=True)):
+            by_doc.setdefault(document, []).append(start + i)
+            if topic:
+                topics.setdefault(document, set()).add(topic)
         doc_rows.update({d: np.asarray(v, dtype=np.int64) for d, v in by_doc.items()})
         doc_topics.update({d: frozenset(v) for d, v in topics.items()})
         return Corpus(
@@ -89,7 +89,7 @@ class Corpus:
             doc_rows=doc_rows,
             shas=dict(delta.shas),
             doc_topics=doc_topics,
-            bm25=self.bm25.updated(dead, term_ids),
+            bm25=self.bm25.updated_flat(dead, terms, lengths),
             max_term=max_term,
         )
 
@@ -135,7 +135,9 @@ class Corpus:
         if allowed is not None:
             scores = np.where(self.mask(allowed), scores, 0.0)
         pool = np.arange(len(scores))
-        if 0 < depth < len(scores):  # the rows tied with the depth-th best all stay, so ties break by row as in a full sort
+        if (
+            0 < depth < len(scores)
+        ):  # the rows tied with the depth-th best all stay, so ties break by row as in a full sort
             kth = np.partition(-scores, depth - 1)[depth - 1]
             pool = np.flatnonzero(-scores <= kth)
         top = pool[np.argsort(-scores[pool], kind="stable")][: max(depth, 0)]
@@ -154,10 +156,22 @@ class Corpus:
         return sum(1 for t in distinct if t in self.bm25) / len(distinct)
 
 
+def _columns(rows: Sequence[Any]) -> tuple[list[str], list[str], list[str | None], np.ndarray, np.ndarray]:
+    """(remark ids, documents, topics, term ids end to end, their counts) of a delta's rows; the store's
+    ``CorpusRows`` has them as columns already (a row without stored tokens counts as empty)."""
+    if isinstance(rows, CorpusRows):
+        return rows.remark_ids, rows.documents, rows.topics, rows.terms, np.maximum(rows.lengths, 0)
+    empty = np.zeros(0, np.int32)
+    arrays = [empty if r.term_ids is None else np.asarray(r.term_ids) for r in rows]
+    lengths = np.fromiter((len(a) for a in arrays), dtype=np.int64, count=len(arrays))
+    terms = np.concatenate(arrays) if arrays else empty
+    return [r.remark_id for r in rows], [r.document for r in rows], [r.topic for r in rows], terms, lengths
+
+
 def backfill_tokens(store: Any, tokenizer: Tokenizer, rows: Sequence[Any]) -> bool:
     """Tokenize and store the remarks of ``rows`` stored without tokens (indexes from before schema v3), once:
     the next open reads them. Returns whether there were any."""
-    missing = [r for r in rows if r.term_ids is None]
+    missing = rows.missing() if isinstance(rows, CorpusRows) else [r for r in rows if r.term_ids is None]
     if not missing:
         return False
     t0 = time.perf_counter()
@@ -165,6 +179,7 @@ def backfill_tokens(store: Any, tokenizer: Tokenizer, rows: Sequence[Any]) -> bo
     store.store_tokens([(r.remark_id, toks) for r, toks in zip(missing, fresh, strict=True)])
     logger.info(
         "backfilled the lexical tokens of %d remarks indexed without them in %.1f s (stored)",
-        len(missing), time.perf_counter() - t0,
+        len(missing),
+        time.perf_counter() - t0,
     )
     return True

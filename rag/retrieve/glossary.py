@@ -117,7 +117,9 @@ def _read(path: Path) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        raise InputError(f"Cannot read the glossary {path}: {exc.strerror}. Fix RAG_GLOSSARY or remove it.") from exc
+        raise InputError(
+            f"Cannot read the glossary {path}: {exc.strerror}. Fix RAG_GLOSSARY or remove it."
+        ) from exc
     out: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
     for number, raw in enumerate(lines, 1):
         line = raw.strip()
@@ -127,9 +129,7 @@ def _read(path: Path) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
         key = tuple(words_of(english))
         terms = tuple(t.strip() for t in japanese.split("|") if t.strip())
         if not sep or not key or not terms:
-            raise InputError(
-                f"{path}:{number}: expected 'english phrase<TAB>日本語|日本語', got {raw!r}."
-            )
+            raise InputError(f"{path}:{number}: expected 'english phrase<TAB>日本語|日本語', got {raw!r}.")
         out.append((key, terms))
     return out
 

@@ -81,6 +81,10 @@ def highlight(
         max_sentences = 1  # similarities are all high: show only the closest sentence
     best = max(scores)
     ranked = sorted(range(len(spans)), key=lambda i: (-scores[i], i))
-    chosen = [ranked[0]] + [i for i in ranked[1:max_sentences] if scores[i] >= relative * best and scores[i] > 0]
-    return tuple(Highlight(text=text[spans[i][0] : spans[i][1]], start=spans[i][0], end=spans[i][1])
-                 for i in sorted(chosen))
+    chosen = [ranked[0]] + [
+        i for i in ranked[1:max_sentences] if scores[i] >= relative * best and scores[i] > 0
+    ]
+    return tuple(
+        Highlight(text=text[spans[i][0] : spans[i][1]], start=spans[i][0], end=spans[i][1])
+        for i in sorted(chosen)
+    )

@@ -1,17 +1,18 @@
-"""The Retriever: question → dense + lexical legs → fusion → rerank → diversity → evidence.
+"""The Retriever: question → dense + lexical legs → ranking stages (ranking.py) → cited hits.
 
 Stages (each timed in `SearchResult.timings_ms`):
   embed     the question vector (embedder.embed_queries)
   dense     FAISS search through the IndexStore; chunk hits aggregated to remarks by max
   lexical   BM25 over the stored tokens of all remarks (corpus.py; caught up when `store.generation` moves)
-  fusion    normalized, language-weighted sum (fusion.py) and the soft date preference
-  rerank    CrossEncoder on the top candidates when one is configured (else a no-op)
-  highlight near-duplicate collapse, MMR, confidence, highlights
+  fusion    normalized dense + weighted lexical (fusion.py), the date and agenda-item bonuses
+  rerank    the head rescored (best-sentence cosine, or a CrossEncoder when one is configured)
+  highlight near-duplicate collapse, confidence, highlights
+
+The parameters come from calibration.json (`python -m eval.tune`), passed to the stage functions explicitly.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
 import time
@@ -22,14 +23,14 @@ import numpy as np
 
 from rag.retrieve.confidence import Calibration, load_calibration
 from rag.retrieve.corpus import Corpus, backfill_tokens
-from rag.retrieve.diversity import bigrams, collapse_near_duplicates, mmr
-from rag.retrieve.fusion import fuse, lexical_margin, lexical_weight
+from rag.retrieve.diversity import bigrams
 from rag.retrieve.glossary import Glossary, is_content_word, load_glossary
 from rag.retrieve.highlight import SentenceScorer as SentenceFn
 from rag.retrieve.highlight import highlight
 from rag.retrieve.lexical import JapaneseTokenizer
 from rag.retrieve.query import Query, parse_query, validate_options
-from rag.retrieve.rerank import PairScorer, SentenceScorer, cross_encoder_scores, load_cross_encoder, to_unit
+from rag.retrieve.ranking import rank_candidates, token_share
+from rag.retrieve.rerank import PairScorer, SentenceScorer, load_cross_encoder
 from rag.retrieve.stages import Candidates, StoreLike, dense_remark_scores
 from rag.retrieve.topics import TopicMatcher, has_cue
 from rag.settings import Settings
@@ -37,7 +38,6 @@ from rag.types import Filters, Hit, SearchResult, StoredRemark
 
 logger = logging.getLogger(__name__)
 
-RERANK_DEPTH = 20  # candidates the cross-encoder rescores
 _CACHE_LIMIT = 200_000  # chunk → remark entries (and bigram sets) kept between searches
 
 
@@ -89,7 +89,10 @@ class Retriever:
             self._corpus = corpus
             logger.info(
                 "lexical index: %d remarks (%s %d) in %.0f ms",
-                corpus.size, "loaded" if full else "added", len(delta.rows), (time.perf_counter() - t0) * 1000,
+                corpus.size,
+                "loaded" if full else "added",
+                len(delta.rows),
+                (time.perf_counter() - t0) * 1000,
             )
             return corpus
 
@@ -133,7 +136,6 @@ class Retriever:
         filters: Filters | None = None,
         mode: str = "hybrid",
         rerank: bool = True,
-        mmr: bool = True,
         highlights: bool = True,
     ) -> SearchResult:
         """Ranked, cited hits; ``highlights=False`` skips the sentence highlighting (eval ranks only)."""
@@ -143,7 +145,7 @@ class Retriever:
         timings: dict[str, float] = {}
         cands = self.candidates(query, k=k, filters=filters, mode=mode, timings=timings)
         hits, answerable = self.rank(
-            query, cands, k=k, mode=mode, rerank=rerank, use_mmr=mmr, timings=timings, highlights=highlights
+            query, cands, k=k, mode=mode, rerank=rerank, timings=timings, highlights=highlights
         )
         timings["total"] = (time.perf_counter() - t_start) * 1000
         return SearchResult(
@@ -155,9 +157,17 @@ class Retriever:
         )
 
     def candidates(
-        self, query: Query, *, k: int, filters: Filters | None, mode: str, timings: dict[str, float]
+        self,
+        query: Query,
+        *,
+        k: int,
+        filters: Filters | None,
+        mode: str,
+        timings: dict[str, float],
+        topics: bool | None = None,
     ) -> Candidates:
-        """Both legs' scores over the union of their top candidates (what fusion works on)."""
+        """Both legs' scores over the union of their top candidates (what fusion works on). Agenda items the
+        question names by title are looked up when `topics` (default: when the calibration's topic bonus is on)."""
         corpus = self.refresh()
         for stage in ("embed", "dense", "lexical"):
             timings.setdefault(stage, 0.0)
@@ -166,9 +176,15 @@ class Retriever:
         if filters is not None and filters != Filters():
             allowed = self.store.remark_ids_for(filters)
             chunk_ids = self.store.chunk_ids_for(filters)
-        depth = max(self.calibration.depth, 4 * k)
+        depth = max(self.calibration.retrieval.depth, 4 * k)
         tokens, coverage = self.query_tokens(corpus, query)
-        named = self.topic_matcher(corpus).named(query.folded, tokens) if has_cue(query.folded) else frozenset()
+        if topics is None:
+            topics = self.calibration.retrieval.topic_bonus > 0
+        named = (
+            self.topic_matcher(corpus).named(query.folded, tokens)
+            if topics and has_cue(query.folded)
+            else frozenset()
+        )
         cands = Candidates(tokens=tokens, corpus_cov=coverage, topic_titles=named)
         if allowed is not None and not allowed:
             return cands
@@ -205,15 +221,8 @@ class Retriever:
         cands.lexical = np.array([lex.get(rid, 0.0) for rid in ids], dtype=np.float64)
         cands.has_dense = bool(dense)
         cands.vector = vec
-        cands.best_share = max((self._token_share(cands, rid) for rid in ids), default=0.0)
+        cands.best_share = max((token_share(cands, rid) for rid in ids), default=0.0)
         return cands
-
-    @staticmethod
-    def _token_share(cands: Candidates, remark_id: str) -> float:
-        """Share of the question's distinct tokens the remark contains (0 for a question without tokens)."""
-        distinct = len(set(cands.tokens))
-        found = len(cands.query_terms & cands.token_sets.get(remark_id, frozenset()))
-        return found / distinct if distinct else 0.0
 
     def query_tokens(self, lexical: Corpus, query: Query) -> tuple[list[str], float]:
         """The question's BM25 tokens and the share of its content words the corpus has.
@@ -247,7 +256,9 @@ class Retriever:
         if not chunk_ids:
             return
         owner = {cid: rid for rid, cids in by_remark.items() for cid in cids}
-        for cid, score in self.store.search(vec, len(chunk_ids), chunk_ids=np.asarray(chunk_ids, dtype=np.int64)):
+        for cid, score in self.store.search(
+            vec, len(chunk_ids), chunk_ids=np.asarray(chunk_ids, dtype=np.int64)
+        ):
             found = owner.get(cid)
             if found is not None and score > dense.get(found, -np.inf):
                 dense[found] = float(score)
@@ -260,89 +271,55 @@ class Retriever:
         k: int,
         mode: str,
         rerank: bool,
-        use_mmr: bool,
         timings: dict[str, float],
         calibration: Calibration | None = None,
         highlights: bool = True,
     ) -> tuple[list[Hit], bool]:
-        """Fuse, rerank, diversify and dress the candidates as hits; returns (hits, answerable)."""
+        """Rank the candidates (ranking.rank_candidates) and dress them as hits; returns (hits, answerable)."""
         cal = calibration or self.calibration
         for stage in ("fusion", "rerank", "highlight"):
             timings.setdefault(stage, 0.0)
         if not cands.ids:
             return [], False
-        t0 = time.perf_counter()
-        fused = self.fused_scores(query, cands, mode, cal)
-        order = [int(i) for i in np.argsort(-fused, kind="stable")]
-        if mode == "lexical":
-            order = [i for i in order if cands.lexical[i] > 0]
+        ranking = rank_candidates(
+            query,
+            cands,
+            k=k,
+            mode=mode,
+            rerank=rerank,
+            params=cal.retrieval,
+            sentences=self.sentence_scorer,
+            grams=lambda i: self._grams_of(cands.remarks[cands.ids[i]]),
+            cross_encoder=self.cross_encoder if rerank else None,
+            timings=timings,
+        )
         t1 = time.perf_counter()
-        timings["fusion"] = (t1 - t0) * 1000
-
-        relevance = fused
-        if rerank and order:
-            relevance, order = self._rerank(query, cands, fused, order, mode, cal)
-        t2 = time.perf_counter()
-        timings["rerank"] = (t2 - t1) * 1000
-
-        grams = [self._grams_of(cands.remarks[rid]) for rid in cands.ids]
-        diversify = use_mmr and cal.mmr_lambda < 1.0
-        # De-duplicate until the hits shown (or MMR's pool of 3k) are distinct; the tail after them stays as is.
-        order = collapse_near_duplicates(order, grams, keep=3 * k if diversify else k)
-        if diversify:
-            unit = to_unit(np.asarray(relevance, dtype=np.float64))
-            picked = mmr(order[: 3 * k], unit.tolist(), grams, k, cal.mmr_lambda)
-        else:
-            picked = order[:k]
-
-        features = self.features(query, cands, relevance, picked)
         # English questions highlight with their Latin words and the Japanese terms the glossary and the
         # loanword bridge gave them (理研 for RIKEN); one-letter Latin tokens match too much.
-        tokens = cands.tokens if query.lang == "ja" else [t for t in cands.tokens if not t.isascii() or len(t) > 1]
+        tokens = (
+            cands.tokens if query.lang == "ja" else [t for t in cands.tokens if not t.isascii() or len(t) > 1]
+        )
         # lexical mode has no cosine features: use the model-independent confidence
-        conf_model = self._model_free if mode == "lexical" else cal
+        model = self._model_free.confidence if mode == "lexical" else cal.confidence
+        fallback = self._sentence_fallback(cands) if highlights else None
         hits: list[Hit] = []
         score = np.inf
-        fallback = self._sentence_fallback(cands) if highlights else None
-        for pos, i in enumerate(picked):
+        for i, feats in zip(ranking.picked, ranking.features, strict=True):
             remark = cands.remarks[cands.ids[i]]
-            score = min(score, float(relevance[i]))  # the reranked head keeps scores non-increasing
+            score = min(score, float(ranking.relevance[i]))  # the reranked head keeps scores non-increasing
             hits.append(
                 Hit(
                     remark_id=remark.remark_id,
                     text=remark.text,
                     score=round(score, 6),
-                    confidence=round(conf_model.confidence(features[pos]), 4),
+                    confidence=round(model.probability(feats), 4),
                     citation=remark.citation(),
                     highlights=highlight(remark.text, tokens, fallback=fallback) if highlights else (),
                 )
             )
-        answerable = bool(hits) and hits[0].confidence >= conf_model.threshold_for(query.lang)
-        timings["highlight"] = (time.perf_counter() - t2) * 1000
+        answerable = bool(hits) and model.answerable(hits[0].confidence)
+        timings["highlight"] = (time.perf_counter() - t1) * 1000
         return hits, answerable
-
-    def _rerank(
-        self, query: Query, cands: Candidates, fused: np.ndarray, order: list[int], mode: str, cal: Calibration
-    ) -> tuple[np.ndarray, list[int]]:
-        """Rescore the head of `order`; the head stays above the tail. Returns (relevance, order)."""
-        encoder = self.cross_encoder
-        head = order[: cal.rerank_depth] if encoder is None else order[:RERANK_DEPTH]
-        texts = [cands.remarks[cands.ids[i]].text for i in head]
-        if encoder is not None:
-            ce = to_unit(cross_encoder_scores(encoder, query.text, texts))
-            relevance = fused.copy()
-            for i, s in zip(head, ce, strict=True):
-                relevance[i] = 1.0 + float(s)
-        elif (mix := cal.mix_for(query.lang)) < 1.0 and cands.vector is not None and mode != "lexical":
-            best = self.sentence_scorer.best(cands.vector, texts)
-            mixed = cands.dense.copy()
-            for i, s in zip(head, best, strict=True):
-                mixed[i] = mix * cands.dense[i] + (1.0 - mix) * s
-            relevance = self.fused_scores(query, dataclasses.replace(cands, dense=mixed), mode, cal)
-        else:
-            return fused, order
-        head = sorted(head, key=lambda i: -relevance[i])
-        return relevance, head + order[len(head) :]
 
     def _sentence_fallback(self, cands: Candidates) -> SentenceFn | None:
         """Highlight fallback for questions sharing no words with a remark: sentence vectors, if cached
@@ -356,50 +333,3 @@ class Retriever:
             return scorer.cached_similarities(vector, sentences)
 
         return score
-
-    def fused_scores(self, query: Query, cands: Candidates, mode: str, cal: Calibration) -> np.ndarray:
-        bonus = np.zeros(len(cands.ids))
-        if query.years and cal.fusion.date_bonus > 0:
-            years = {str(y) for y in query.years}
-            bonus += [cal.fusion.date_bonus if (cands.remarks[rid].date or "")[:4] in years else 0.0 for rid in cands.ids]
-        if (query.topics or cands.topic_titles) and cal.fusion.topic_bonus > 0:
-            bonus += [cal.fusion.topic_bonus if self._named_topic(query, cands, rid) else 0.0 for rid in cands.ids]
-        norm = cal.fusion.norm_for(query.lang)
-        if mode == "lexical":
-            return fuse(cands.lexical, np.zeros_like(cands.lexical), w_lex=0.0, norm=norm, bonus=bonus)
-        w_lex = 0.0
-        if mode != "dense":
-            margin = lexical_margin(cands.lexical)
-            w_lex = lexical_weight(cal.fusion, query.lang, cands.corpus_cov, cands.best_share, margin)
-        return fuse(cands.dense, cands.lexical, w_lex=w_lex, norm=norm, bonus=bonus)
-
-    def _named_topic(self, query: Query, cands: Candidates, remark_id: str) -> bool:
-        """Whether the remark sits under an agenda item the question names (by number or by title)."""
-        remark = cands.remarks[remark_id]
-        return remark.topic_number in query.topics or (remark.topic or "") in cands.topic_titles
-
-    def features(self, query: Query, cands: Candidates, fused: np.ndarray, picked: list[int]) -> list[dict[str, float]]:
-        """Confidence features of each picked candidate (names in confidence.FEATURES)."""
-        dense = cands.dense
-        median = float(np.median(dense)) if dense.size else 0.0
-        ordered_dense = np.sort(dense)[::-1]
-        second = float(ordered_dense[1]) if dense.size > 1 else median
-        out: list[dict[str, float]] = []
-        for pos, i in enumerate(picked):
-            rid = cands.ids[i]
-            d = float(dense[i]) if cands.has_dense else 0.0
-            out.append(
-                {
-                    "dense": d,
-                    "dense_gap": d - median if cands.has_dense else 0.0,
-                    "dense_margin": max(0.0, d - second) if pos == 0 and cands.has_dense else 0.0,
-                    "fused": float(fused[i]),
-                    "lex_cov": self._token_share(cands, rid),
-                    "corpus_cov": cands.corpus_cov,
-                    "is_en": 1.0 if query.lang == "en" else 0.0,
-                    "is_top": 1.0 if pos == 0 else 0.0,
-                    "topic_hit": 1.0 if self._named_topic(query, cands, rid) else 0.0,
-                }
-            )
-        return out
-

@@ -19,8 +19,23 @@ from rag.parse.era import find_dates
 _CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3005\u30fc]")
 _LATIN_RE = re.compile(r"[A-Za-z]")
 _ERA_NAME_RE = re.compile(r"明治|大正|昭和|平成|令和|[MTSHR]\d")
-_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
-             "eighth": 8, "ninth": 9, "tenth": 10, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+_ORDINALS = {
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+    "tenth": 10,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+}
 _NUM_EN = r"(\d{1,2}|" + "|".join(_ORDINALS) + r")(?:st|nd|rd|th)?"
 _TOPIC_JA_RE = re.compile(r"(?:論点|議題|テーマ)\s*(?:第\s*)?(\d{1,2})|第\s*(\d{1,2})\s*(?:の)?(?:論点|議題)")
 _TOPIC_EN_RE = re.compile(
@@ -63,7 +78,9 @@ def validate_question(question: object, max_chars: int = 1000) -> str:
         raise InputError(f"The question must be text, got {type(question).__name__}; pass a string.")
     stripped = question.strip()
     if not stripped:
-        raise InputError("The question is empty; type a question, e.g. 「スタートアップの資金調達の課題は？」.")
+        raise InputError(
+            "The question is empty; type a question, e.g. 「スタートアップの資金調達の課題は？」."
+        )
     if len(stripped) > max_chars:
         raise InputError(
             f"The question is {len(stripped)} characters long; the limit is {max_chars}. "
@@ -73,7 +90,7 @@ def validate_question(question: object, max_chars: int = 1000) -> str:
 
 
 def detect_language(text: str) -> str:
-    """"ja" when the text has Japanese script (kana/kanji), at least a quarter of its letters; else "en"."""
+    """ "ja" when the text has Japanese script (kana/kanji), at least a quarter of its letters; else "en"."""
     cjk = len(_CJK_RE.findall(text))
     latin = len(_LATIN_RE.findall(unicodedata.normalize("NFKC", text)))
     if cjk == 0:

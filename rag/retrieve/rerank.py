@@ -44,7 +44,9 @@ def load_cross_encoder(name_or_path: str, device: str | None = None) -> PairScor
     return model
 
 
-def cross_encoder_scores(model: PairScorer, question: str, texts: Sequence[str], batch_size: int = 16) -> np.ndarray:
+def cross_encoder_scores(
+    model: PairScorer, question: str, texts: Sequence[str], batch_size: int = 16
+) -> np.ndarray:
     """Relevance score of each text for the question (higher is better)."""
     if not texts:
         return np.zeros(0, dtype=np.float32)

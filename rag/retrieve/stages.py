@@ -19,7 +19,9 @@ class StoreLike(Protocol):
     @property
     def generation(self) -> int: ...
 
-    def search(self, vector: np.ndarray, k: int, chunk_ids: np.ndarray | None = None) -> list[tuple[int, float]]: ...
+    def search(
+        self, vector: np.ndarray, k: int, chunk_ids: np.ndarray | None = None
+    ) -> list[tuple[int, float]]: ...
 
     def chunk_ids_for(self, filters: Filters) -> np.ndarray | None: ...
 
@@ -29,7 +31,9 @@ class StoreLike(Protocol):
 
     def remarks(self, remark_ids: Sequence[str]) -> dict[str, StoredRemark]: ...
 
-    def corpus_delta(self, known: Mapping[str, str], known_term: int = 0) -> Any: ...  # index.tokens.CorpusDelta
+    def corpus_delta(
+        self, known: Mapping[str, str], known_term: int = 0
+    ) -> Any: ...  # index.tokens.CorpusDelta
 
     def remark_term_ids(self, remark_ids: Sequence[str]) -> dict[str, np.ndarray]: ...
 
@@ -51,7 +55,9 @@ class Candidates:
     vector: np.ndarray | None = None  # the question's dense vector (None in lexical mode)
     best_share: float = 0.0  # the largest share of the question's distinct tokens one candidate contains
     topic_titles: frozenset[str] = frozenset()  # agenda items the question names by title (topics.py)
-    remarks: dict[str, StoredRemark] = field(default_factory=dict)  # the candidates' records (read per search)
+    remarks: dict[str, StoredRemark] = field(
+        default_factory=dict
+    )  # the candidates' records (read per search)
     token_sets: dict[str, frozenset[int]] = field(default_factory=dict)  # the candidates' stored term ids
     query_terms: frozenset[int] = frozenset()  # ids of the question's tokens the corpus knows
 

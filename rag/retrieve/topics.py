@@ -18,8 +18,31 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 _CUE_RE = re.compile(r"論点|議題|テーマ|項目|アジェンダ|\b(?:issue|topic|agenda|item|theme|heading)s?\b")
 # Words that frame a question about an agenda item rather than say which one (Sudachi normalized forms).
-_FRAME = frozenset(("論点", "議題", "テーマ", "項目", "アジェンダ", "意見", "発言", "議論", "出る", "出す", "述べる",
-                    "issue", "topic", "agenda", "item", "theme", "heading", "opinion", "view", "discussed", "raised"))
+_FRAME = frozenset(
+    (
+        "論点",
+        "議題",
+        "テーマ",
+        "項目",
+        "アジェンダ",
+        "意見",
+        "発言",
+        "議論",
+        "出る",
+        "出す",
+        "述べる",
+        "issue",
+        "topic",
+        "agenda",
+        "item",
+        "theme",
+        "heading",
+        "opinion",
+        "view",
+        "discussed",
+        "raised",
+    )
+)
 MIN_SHARE = 0.5
 MIN_LEAD = 0.1
 
@@ -39,7 +62,9 @@ class TopicMatcher:
         self.titles = {title: frozenset(tokens) for title, tokens in titles.items() if tokens}
 
     @classmethod
-    def with_counts(cls, titles: Mapping[str, Sequence[str]], df: Callable[[str], int], n: int) -> TopicMatcher:
+    def with_counts(
+        cls, titles: Mapping[str, Sequence[str]], df: Callable[[str], int], n: int
+    ) -> TopicMatcher:
         """Token weights from a document-frequency function over ``n`` remarks (the BM25 index's)."""
         matcher = cls(titles, [])
         matcher._df, matcher._n = df, n

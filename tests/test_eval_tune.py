@@ -1,0 +1,63 @@
+"""The tuning script's pieces with hand-worked values: ECE, the abstention threshold, the logistic fit,
+and the rule that an optimum on a grid edge extends the grid."""
+
+from __future__ import annotations
+
+import pytest
+
+from eval.calibrate import choose_threshold, fit_logistic, reliability
+from eval.tune import GRID, STAGES, _extension
+from rag.retrieve.params import RetrievalParams
+
+
+def test_ece_by_hand() -> None:
+    # bins of width 0.1: [0.1, 0.2) holds 0.12 and 0.18 (mean 0.15, one of two right: |0.5 − 0.15| = 0.35),
+    # [0.8, 0.9) holds 0.85 (right: 0.15), [0.9, 1.0] holds 0.95 (right: 0.05)
+    rel = reliability([0.12, 0.18, 0.85, 0.95], [False, True, True, True])
+    assert rel["ece"] == pytest.approx(0.35 * 2 / 4 + 0.15 / 4 + 0.05 / 4)
+    assert [(b["lo"], b["n"], b["accuracy"]) for b in rel["bins"]] == [(0.1, 2, 0.5), (0.8, 1, 1.0), (0.9, 1, 1.0)]
+    assert reliability([], [])["ece"] is None
+    assert reliability([1.0, 0.0], [True, False])["ece"] == pytest.approx(0.0)  # the ends fall in the end bins
+
+
+def test_threshold_catches_the_most_unanswerable_questions_without_withholding_right_answers() -> None:
+    probs = [0.1, 0.3, 0.5, 0.6, 0.9]
+    answerable = [False, False, True, True, True]
+    correct = [False, False, False, True, True]
+    # below 0.55 abstains on both unanswerable questions and on an answerable one whose top hit is wrong
+    # (allowed); the cut farthest from any observation among those catching both is 0.4 (midpoint of 0.3, 0.5)
+    assert choose_threshold(probs, answerable, correct, max_withheld=0.0) == pytest.approx(0.4)
+    # the unanswerable question above a right answer can only be caught by withholding that answer
+    probs2, ans2, right2 = [0.2, 0.5, 0.7, 0.8], [True, False, True, True], [True, False, True, True]
+    assert choose_threshold(probs2, ans2, right2, max_withheld=0.0) == pytest.approx(0.0)
+    assert choose_threshold(probs2, ans2, right2, max_withheld=0.34) == pytest.approx(0.6)
+    assert choose_threshold([0.2, 0.4], [True, True], [True, False]) == 0.0  # nothing to abstain on
+
+
+def test_logistic_fit_orders_by_the_feature() -> None:
+    rows = [{"dense": d, "is_en": 0.0} for d in (0.70, 0.72, 0.74, 0.80, 0.82, 0.84, 0.76, 0.78)]
+    labels = [0, 0, 0, 1, 1, 1, 0, 1]
+    model = fit_logistic(rows, labels, ("dense", "is_en"))
+    assert model.weights[0] > 0
+    assert model.probability({"dense": 0.9}) > 0.5 > model.probability({"dense": 0.6})
+    with pytest.raises(ValueError, match="right and ones where it is wrong"):
+        fit_logistic(rows, [1] * len(rows), ("dense",))
+
+
+def test_edge_optima_extend_the_grid_unless_they_switch_the_stage_off() -> None:
+    assert _extension("w_lex_ja", [0.0, 0.1, 0.2], 0.2) == pytest.approx(0.3)
+    assert _extension("w_lex_ja", [0.0, 0.1, 0.2], 0.0) is None  # 0 = the lexical leg off: a natural limit
+    assert _extension("w_lex_ja", [0.0, 0.1, 0.2], 0.1) is None  # inside
+    assert _extension("sentence_mix", [0.2, 0.35, 0.5, 1.0], 0.2) == pytest.approx(0.05)
+    assert _extension("sentence_mix", [0.5, 1.0], 1.0) is None  # 1 = the rerank off
+    assert _extension("rerank_depth", [5, 10, 20], 20) == 40
+    assert _extension("rerank_depth", [5, 10, 20], 5) == 2
+    assert _extension("norm", ["minmax", "max"], "max") is None
+
+
+def test_grid_and_stages_name_real_parameters() -> None:
+    fields = set(RetrievalParams.__dataclass_fields__)
+    assert set(GRID) <= fields
+    for off in STAGES.values():
+        assert set(off) <= fields
+        RetrievalParams(**off)  # each "off" setting is a valid parameter value
