@@ -177,6 +177,16 @@ class MilvusStore(MilvusReads):
             self._logged(doc.document, "upsert")
         return "added" if status == "new" else "replaced"
 
+    def upsert_many(
+        self, items: Sequence[tuple[ParsedDocument, Sequence[Chunk], np.ndarray, Sequence[Sequence[str]] | None]]
+    ) -> list[str]:
+        """``upsert`` of several documents (all checked first); each is written, and listed, on its own."""
+        for doc, chunks, vectors, tokens in items:
+            check_upsert(doc, chunks, vectors, self.dim)
+            if tokens is not None and len(tokens) != len(doc.remarks):
+                raise ValueError(f"upsert of {doc.document}: {len(tokens)} token lists for {len(doc.remarks)} remarks")
+        return [self.upsert(*item) for item in items]
+
     def delete(self, document: str) -> None:
         """Remove a document, its remarks and chunks; NotFoundError when it is not in the index."""
         with self._lock:
@@ -349,6 +359,7 @@ def _guarded(method: Any) -> Any:
 for _name in (
     "document_status",
     "upsert",
+    "upsert_many",
     "delete",
     "store_tokens",
     "search",
