@@ -3,6 +3,8 @@
 FROM python:3.11-slim
 
 ARG TORCH_VERSION=2.13.0
+# optional extras, e.g. --build-arg RAG_EXTRAS=milvus for the Milvus store (docker-compose's cluster profile)
+ARG RAG_EXTRAS=""
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
@@ -30,6 +32,7 @@ COPY index ./index
 COPY api ./api
 COPY eval ./eval
 RUN pip install . && rm -rf /app/build /app/*.egg-info
+RUN if [ -n "$RAG_EXTRAS" ]; then pip install ".[$RAG_EXTRAS]" && rm -rf /app/build /app/*.egg-info; fi
 
 # 3. build the default (bundled) embedding model into RAG_MODEL_CACHE
 USER rag

@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q "torch==$(TORCH_VERSION)" $(TORCH_PIP_ARGS)
 	$(PY) -c "import torch, sys; sys.exit('a CUDA build of torch was installed; use the CPU build' if torch.version.cuda else 0)"
-	$(PIP) install -q -e ".[dev,ocr]"
+	$(PIP) install -q -e ".[dev,ocr,milvus]"
 	touch $@
 
 run: setup ocr-deps

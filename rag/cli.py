@@ -317,11 +317,37 @@ def index_verify(index: IndexOpt = None) -> None:
     """Check that every vector has its row and the reverse."""
     from index import verify
 
-    problems = verify(Path(index or _settings().index_dir))
+    settings = _settings()
+    if settings.store and index is None:  # RAG_STORE: the Milvus store
+        from index.milvus_verify import verify_milvus
+
+        problems = verify_milvus(settings.store)
+    else:
+        problems = verify(Path(index or settings.index_dir))
     for p in problems:
         typer.secho(p, fg=typer.colors.RED, err=True)
     typer.echo("ok" if not problems else f"{len(problems)} problem(s)")
     raise typer.Exit(1 if problems else 0)
+
+
+@index_app.command("migrate")
+def index_migrate(
+    to: Annotated[str, typer.Option("--to", help="Milvus store: milvus://host:19530, http://host:port or PATH.db.")],
+    index: IndexOpt = None,
+) -> None:
+    """Copy the embedded index into a Milvus store, vectors included (no re-embedding)."""
+    from index.migrate import migrate
+
+    try:
+        report = migrate(Path(index or _settings().index_dir), to)
+    except RagError as exc:
+        raise _fail(exc) from exc
+    except ValueError as exc:
+        raise _fail(InputError(str(exc))) from exc
+    typer.echo(
+        f"migrated to {to}: added {len(report.added)}, replaced {len(report.replaced)}, "
+        f"unchanged {len(report.unchanged)}, chunks {report.chunks}"
+    )
 
 
 @model_app.command("materialize")

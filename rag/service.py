@@ -19,7 +19,7 @@ from rag.settings import Settings, get_settings
 from rag.types import Filters, IngestReport, ParsedDocument, SearchResult
 
 if TYPE_CHECKING:
-    from index.store import IndexStore
+    from index.backend import Store
     from rag.context import RemarkContext
     from rag.embed import Embedder
     from rag.embed.cache import EmbeddingCache
@@ -37,7 +37,7 @@ class RagService:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()
         self._embedder: Embedder | None = None
-        self._store: IndexStore | None = None
+        self._store: Store | None = None
         self._retriever: Retriever | None = None
         self._cache: EmbeddingCache | None = None
         self._tokenizer: JapaneseTokenizer | None = None
@@ -64,7 +64,7 @@ class RagService:
                 self._tokenizer = JapaneseTokenizer("A")
             return self._tokenizer
 
-    def store(self, *, create: bool = True) -> IndexStore:
+    def store(self, *, create: bool = True) -> Store:
         """The index store; ``create=False`` refuses to create an index that does not exist yet.
 
         A store first opened read-only (a search) is reopened for writing by the first write."""
@@ -75,10 +75,17 @@ class RagService:
                 self._store = self._open_store(read_only=not create)
             return self._store
 
-    def _open_store(self, *, read_only: bool) -> IndexStore:
+    def _open_store(self, *, read_only: bool) -> Store:
         from index.store import IndexStore
 
         emb = self.embedder
+        if self.settings.store:  # Milvus (RAG_STORE); its handles can always write
+            from index.backend import open_store
+
+            return open_store(
+                self.settings.store, model_id=emb.model_id, fingerprint=emb.fingerprint, dim=emb.dim,
+                index_type=self.settings.index_type, read_only=read_only,
+            )
         return IndexStore(
             Path(self.settings.index_dir),
             model_id=emb.model_id,

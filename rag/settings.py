@@ -20,6 +20,11 @@ class Settings(BaseSettings):
 
     # storage
     index_dir: Path = Field(default=Path("data/index"), description="Where the index lives (RAG_INDEX_DIR).")
+    store: str | None = Field(
+        default=None,
+        description="RAG_STORE: unset for the embedded index in index_dir; milvus://host:19530, http://host:port "
+        "or a Milvus Lite .db path (optionally ?prefix=NAME) for the Milvus store (extra 'milvus').",
+    )
     index_type: str = Field(default="flat", description="flat | hnsw | ivf | hnsw_sq8, for a new index.")
     model_cache: Path = Field(default_factory=lambda: _default_cache() / "models")
 

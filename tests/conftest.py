@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import pytest
+from milvus_server import milvus_server, milvus_store  # noqa: F401  (fixtures of the Milvus store tests)
 
 # Nothing in the suite may reach a model hub: fail loudly instead of downloading.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

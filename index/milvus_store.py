@@ -1,0 +1,382 @@
+"""MilvusStore: the index in Milvus (a server, a cluster, or Milvus Lite), with the same interface as IndexStore.
+
+Every record lives in Milvus (``index.milvus_schema`` lists the collections), so API replicas and ingest
+workers on any number of machines share one index and keep nothing of their own. A write of one document:
+delete its old rows (document row first), insert its chunks, remarks and long values, then its document row
+(the commit marker), then one row in the log. The log's row count is the generation: readers (the
+Retriever's BM25 corpus) catch up when it moves. Inserts from concurrent writers all count, so no write is
+ever missed. Chunk ids are Milvus auto ids: unique and never reused. Re-ingesting a document with the same
+sha256 is a no-op. A crash in the middle of a write leaves rows without their document row: they are not
+listed, ``verify`` reports them, and the next write of that document removes them.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+
+from index import milvus_schema as ms
+from index.backend import MilvusTarget
+from index.manifest import mismatch, now_iso
+from index.milvus_reads import MilvusReads, vocabulary
+from index.milvus_rows import document_rows, long_value
+from index.queries import check_upsert
+from rag.errors import IndexStoreError, NotFoundError
+from rag.types import Chunk, ParsedDocument
+
+log = logging.getLogger(__name__)
+
+EXACT_FEW = 512  # restricted searches over at most this many chunks are scored exactly, here
+MAX_LIMIT = 16_384  # Milvus' largest top-k
+EF_MIN = 128  # HNSW search breadth (at least the top-k)
+GENERATION_TTL_S = 0.2  # how long a read generation is trusted before asking Milvus again
+INSERT_BATCH = 1_000
+
+
+class MilvusStore(MilvusReads):
+    """``read_only`` only means: do not create the collections. Any open handle can write."""
+
+    def __init__(
+        self,
+        target: MilvusTarget,
+        *,
+        model_id: str,
+        fingerprint: str,
+        dim: int,
+        index_type: str = "hnsw",
+        read_only: bool = False,
+        check_model: bool = True,
+    ) -> None:
+        self.target = target
+        self.dim = int(dim)
+        self.index_type = "hnsw"
+        self.read_only = False
+        self._names = ms.names(target.prefix)
+        self._vocab = vocabulary(target.uri, target.prefix)
+        self._lock = threading.RLock()
+        self._gen: tuple[int, float] = (-1, 0.0)
+        try:
+            self._client = ms.connect(target)
+            manifest = self._open_manifest(model_id, fingerprint, read_only)
+        except ImportError:
+            raise
+        except IndexStoreError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any client failure: say where and what to check
+            raise IndexStoreError(
+                f"cannot open the Milvus store at {target.display}: {exc}; check RAG_STORE and that Milvus runs"
+            ) from exc
+        if check_model:
+            problem = mismatch(manifest, model_id=model_id, fingerprint=fingerprint, dim=self.dim)
+            if problem:
+                raise IndexStoreError(f"{problem} (Milvus store at {target.display})")
+        self.manifest = manifest
+        self.dim = int(manifest["dim"])
+        self.uid = str(manifest.get("uid", ""))
+        if index_type not in ("hnsw", "flat"):
+            log.info(
+                "the Milvus store always uses HNSW (RAG_INDEX_TYPE=%s applies to the embedded index)",
+                index_type,
+            )
+
+    @classmethod
+    def open_existing(cls, target: MilvusTarget) -> MilvusStore:
+        """Open an existing store whatever its model (verify, migrate): dim and model come from its manifest."""
+        return cls(target, model_id="", fingerprint="", dim=0, read_only=True, check_model=False)
+
+    def _open_manifest(self, model_id: str, fingerprint: str, read_only: bool) -> dict[str, Any]:
+        have = ms.existing(self._client, self.target.prefix)
+        manifest = self._read_manifest() if "meta" in have else None
+        if manifest is not None and len(have) == len(ms.COLLECTIONS):
+            return manifest
+        if read_only:
+            raise IndexStoreError(
+                f"no index in the Milvus store at {self.target.display}; run `rag ingest` first"
+            )
+        if manifest is None and self.dim <= 0:
+            raise IndexStoreError(f"the Milvus store at {self.target.display} has no manifest")
+        ms.create_missing(self._client, self.target.prefix, self.dim or int(manifest["dim"]))  # type: ignore[index]
+        if manifest is None:
+            manifest = {
+                "schema": ms.SCHEMA,
+                "model_id": model_id,
+                "fingerprint": fingerprint,
+                "dim": self.dim,
+                "metric": "ip",
+                "index_type": "hnsw",
+                "uid": uuid.uuid4().hex,
+                "created": now_iso(),
+            }
+            self._client.upsert(
+                self._names["meta"],
+                [{"key": "manifest", "value": json.dumps(manifest, ensure_ascii=False), "_v": ms.NO_VECTOR}],
+            )
+            manifest = self._read_manifest() or manifest  # a concurrent creator's manifest wins the same way
+        return manifest
+
+    def _read_manifest(self) -> dict[str, Any] | None:
+        got = self._client.query(self._names["meta"], filter='key == "manifest"', output_fields=["value"])
+        return dict(json.loads(got[0]["value"])) if got else None
+
+    # --- generation ------------------------------------------------------------------------
+    @property
+    def generation(self) -> int:
+        value, at = self._gen
+        now = time.monotonic()
+        if value < 0 or now - at > GENERATION_TTL_S:
+            value = ms.count(self._client, self._names["log"])
+            self._gen = (value, now)
+        return value
+
+    def _logged(self, document: str, action: str) -> None:
+        self._client.insert(
+            self._names["log"], [{"document": document, "action": action, "_v": ms.NO_VECTOR}]
+        )
+        self._gen = (-1, 0.0)
+
+    # --- writes ----------------------------------------------------------------------------
+    def document_status(self, document: str, sha256: str) -> str:
+        got = ms.rows_in(
+            self._client, self._names["documents"], "document", [document], ["sha256"], unique=True
+        )
+        if not got:
+            return "new"
+        return "unchanged" if got[0]["sha256"] == sha256 else "changed"
+
+    def flush(self) -> None:
+        """Nothing to do: Milvus persists every write."""
+
+    def upsert(
+        self,
+        doc: ParsedDocument,
+        chunks: Sequence[Chunk],
+        vectors: np.ndarray,
+        tokens: Sequence[Sequence[str]] | None = None,
+    ) -> str:
+        """Add or replace one document with its chunks and vectors: "added" | "replaced" | "unchanged"."""
+        matrix = check_upsert(doc, chunks, vectors, self.dim)
+        if tokens is not None and len(tokens) != len(doc.remarks):
+            raise ValueError(
+                f"upsert of {doc.document}: {len(tokens)} token lists for {len(doc.remarks)} remarks"
+            )
+        with self._lock:
+            status = self.document_status(doc.document, doc.sha256)
+            if status == "unchanged":
+                return "unchanged"
+            self._remove_rows(doc.document)
+            self._insert_document(doc, chunks, matrix, tokens)
+            self._logged(doc.document, "upsert")
+        return "added" if status == "new" else "replaced"
+
+    def upsert_many(
+        self, items: Sequence[tuple[ParsedDocument, Sequence[Chunk], np.ndarray, Sequence[Sequence[str]] | None]]
+    ) -> list[str]:
+        """``upsert`` of several documents (all checked first); each is written, and listed, on its own."""
+        for doc, chunks, vectors, tokens in items:
+            check_upsert(doc, chunks, vectors, self.dim)
+            if tokens is not None and len(tokens) != len(doc.remarks):
+                raise ValueError(f"upsert of {doc.document}: {len(tokens)} token lists for {len(doc.remarks)} remarks")
+        return [self.upsert(*item) for item in items]
+
+    def delete(self, document: str) -> None:
+        """Remove a document, its remarks and chunks; NotFoundError when it is not in the index."""
+        with self._lock:
+            if self.document_status(document, "") == "new":
+                raise NotFoundError(
+                    f"no document {document!r} in the index; list the ids with `rag index ls` or GET /documents"
+                )
+            self._remove_rows(document)
+            self._logged(document, "delete")
+
+    def _remove_rows(self, document: str) -> None:
+        expr = f"document == {ms.literal(document)}"
+        for kind in ("documents", "chunks", "remarks", "blobs"):
+            self._client.delete(self._names[kind], filter=expr)
+
+    def _insert_document(
+        self,
+        doc: ParsedDocument,
+        chunks: Sequence[Chunk],
+        matrix: np.ndarray,
+        tokens: Sequence[Sequence[str]] | None,
+    ) -> None:
+        """Chunks, remarks and long values first, the document row (the commit marker) last."""
+        built = document_rows(doc, chunks, matrix, tokens)
+        ids: list[int] = []
+        for begin in range(0, len(built["chunks"]), INSERT_BATCH):
+            done = self._client.insert(self._names["chunks"], built["chunks"][begin : begin + INSERT_BATCH])
+            ids += [int(i) for i in done["ids"]]
+        by_remark: dict[str, list[int]] = {}
+        for cid, c in zip(ids, chunks, strict=True):  # the auto ids, in the order the chunks were inserted
+            by_remark.setdefault(c.remark_id, []).append(cid)
+        for row in built["remarks"]:  # each remark lists its chunk ids: remark → chunks is one key lookup
+            row["data"]["chunk_ids"] = by_remark.get(row["remark_id"], [])
+            row["data"] = json.dumps(row["data"], ensure_ascii=False)
+        for kind in ("remarks", "blobs", "documents"):
+            for begin in range(0, len(built[kind]), INSERT_BATCH):
+                self._client.upsert(self._names[kind], built[kind][begin : begin + INSERT_BATCH])
+
+    def store_tokens(self, pairs: Sequence[tuple[str, Sequence[str]]]) -> None:
+        """Set remarks' lexical tokens (for remarks stored without them; no new generation)."""
+        wanted = dict(pairs)
+        if not wanted:
+            return
+        fields = ["remark_id", "document", "ordinal", "text", "data", *ms.FILTER_FIELDS]
+        with self._lock:
+            rows = self._remark_rows("remark_id", list(wanted), fields)
+            blobs: list[dict[str, Any]] = []
+            for row in rows:
+                data = row["data"]
+                data.get("parts", {}).pop("tokens", None)
+                text = row.pop("text")
+                data.get("parts", {}).pop("text", None)
+                row["text"] = long_value(row["remark_id"], "text", text, row["document"], data, blobs)
+                joined = ms.TOKEN_SEP.join(wanted[row["remark_id"]])
+                row["tokens"] = long_value(row["remark_id"], "tokens", joined, row["document"], data, blobs)
+                row.update(has_tokens=True, data=json.dumps(data, ensure_ascii=False), _v=ms.NO_VECTOR)
+            for kind, batch_rows in (("blobs", blobs), ("remarks", rows)):
+                for begin in range(0, len(batch_rows), INSERT_BATCH):
+                    self._client.upsert(self._names[kind], batch_rows[begin : begin + INSERT_BATCH])
+
+    # --- search ----------------------------------------------------------------------------
+    def search(
+        self, vector: np.ndarray, k: int, *, chunk_ids: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        """(chunk_id, inner-product score) best first; only among ``chunk_ids`` when given (a filter's ids
+        from ``chunk_ids_for`` are searched by the filter's expression, inside Milvus)."""
+        query = np.ascontiguousarray(vector, dtype=np.float32).reshape(-1)
+        if query.shape != (self.dim,):
+            raise ValueError(f"query vector has {query.size} values; this index holds {self.dim}-d vectors")
+        if k <= 0:
+            return []
+        expr = ""
+        if chunk_ids is not None:
+            allowed = np.unique(np.asarray(chunk_ids, dtype=np.int64))
+            if not len(allowed):
+                return []
+            if len(allowed) <= EXACT_FEW:
+                return self._exact(query, k, allowed)
+            expr = getattr(chunk_ids, "expr", "") or ms.in_list("chunk_id", allowed.tolist())
+            k = min(k, len(allowed))
+        limit = min(k, MAX_LIMIT)
+        found = self._client.search(
+            self._names["chunks"],
+            data=[query.tolist()],
+            anns_field="vector",
+            limit=limit,
+            filter=expr,
+            search_params={"metric_type": "IP", "params": {"ef": max(limit, EF_MIN)}},
+            output_fields=["chunk_id"],
+        )
+        hits = found[0] if found else []
+        return [(int(h.get("chunk_id", h.get("id"))), float(h["distance"])) for h in hits]
+
+    def _exact(self, query: np.ndarray, k: int, allowed: np.ndarray) -> list[tuple[int, float]]:
+        ids, matrix = self._fetch_vectors(allowed.tolist())
+        scores = matrix @ query
+        top = np.argsort(-scores, kind="stable")[:k]
+        return [(int(ids[i]), float(scores[i])) for i in top]
+
+    def _fetch_vectors(self, ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        got = ms.rows_in(
+            self._client, self._names["chunks"], "chunk_id", list(ids), ["chunk_id", "vector"], unique=True
+        )
+        got.sort(key=lambda r: int(r["chunk_id"]))
+        found = np.array([int(r["chunk_id"]) for r in got], np.int64)
+        matrix = np.array([r["vector"] for r in got], np.float32).reshape(len(got), self.dim)
+        return found, matrix
+
+    def chunk_vectors(self, chunk_ids: Sequence[int]) -> np.ndarray:
+        """The stored vectors of ``chunk_ids`` in that order (rows of zeros for unknown ids)."""
+        wanted = [int(i) for i in chunk_ids]
+        ids, matrix = self._fetch_vectors(wanted)
+        pos = {int(i): n for n, i in enumerate(ids)}
+        out = np.zeros((len(wanted), self.dim), np.float32)
+        for row, cid in enumerate(wanted):
+            if cid in pos:
+                out[row] = matrix[pos[cid]]
+        return out
+
+    # --- info and lifecycle ----------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        return {
+            kind: ms.count(self._client, self._names[kind]) for kind in ("documents", "remarks", "chunks")
+        }
+
+    def info(self) -> dict[str, Any]:
+        counts = self.counts()
+        return {
+            **self.manifest,
+            "store": "milvus",
+            "uri": self.target.uri,
+            "prefix": self.target.prefix,
+            "generation": self.generation,
+            "counts": counts,
+            "vectors": {"kind": "hnsw (milvus)", "ntotal": counts["chunks"]},
+        }
+
+    def close(self) -> None:
+        try:
+            self._client.close()
+        except Exception as exc:  # noqa: BLE001 - closing is best effort
+            log.info("closing the Milvus client: %s", exc)
+
+    def __enter__(self) -> MilvusStore:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def _guarded(method: Any) -> Any:
+    """``method`` with a failure of the Milvus client turned into IndexStoreError (the API answers 503)."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except Exception as exc:
+            if type(exc).__module__.split(".")[0] in ("pymilvus", "grpc"):
+                raise IndexStoreError(
+                    f"the Milvus store failed: {exc}; check that Milvus runs (RAG_STORE)"
+                ) from exc
+            raise
+
+    return wrapper
+
+
+for _name in (
+    "document_status",
+    "upsert",
+    "upsert_many",
+    "delete",
+    "store_tokens",
+    "search",
+    "chunk_vectors",
+    "info",
+    "chunk_ids_for",
+    "remark_ids_for",
+    "chunks",
+    "remarks",
+    "all_remarks",
+    "documents",
+    "get_document",
+    "facets",
+    "corpus_delta",
+    "remark_tokens",
+    "remark_term_ids",
+    "remark_chunk_ids",
+):
+    setattr(MilvusStore, _name, _guarded(getattr(MilvusStore, _name)))
+setattr(MilvusStore, "generation", property(_guarded(MilvusStore.__dict__["generation"].fget)))  # noqa: B010
