@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from api.main import create_app
 from rag.cli import app as cli_app
 from rag.service import RagService
-from rag.settings import Settings
+from rag.settings import Settings, get_settings
 from rag.types import Filters
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,7 +55,7 @@ def _top(svc: RagService, question: str) -> list[str]:
 
 
 def test_service_ingest_search_and_cli(
-    milvus_store: str, seed_txt: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    milvus_store: str, seed_txt: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
     svc = RagService(_settings(milvus_store, tmp_path / "m"))
     report = svc.ingest([seed_txt, SAMPLES])
@@ -77,6 +77,9 @@ def test_service_ingest_search_and_cli(
     for key, value in _env(milvus_store, tmp_path / "m").items():
         if key.startswith("RAG_"):
             monkeypatch.setenv(key, value)
+    # the CLI reads the cached Settings: an earlier test in this process may have filled the cache
+    get_settings.cache_clear()
+    request.addfinalizer(get_settings.cache_clear)
     out = runner.invoke(cli_app, ["index", "ls"])
     assert out.exit_code == 0 and len(out.stdout.strip().splitlines()) == 4 and seed_txt.stem in out.stdout
     out = runner.invoke(cli_app, ["index", "info"])
