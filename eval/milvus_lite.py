@@ -30,7 +30,8 @@ def lite_server(data_dir: Path | None = None, *, timeout_s: float = 60.0) -> Ite
     with tempfile.TemporaryDirectory(prefix="milvus-lite-") as tmp:
         data = Path(data_dir or tmp)
         port = free_port()
-        log = (Path(tmp) / "server.log").open("wb")
+        log_path = Path(tmp) / "server.log"
+        log = log_path.open("wb")
         proc = subprocess.Popen(
             [exe, "server", "--data-dir", str(data), "--host", "127.0.0.1", "--port", str(port)],
             stdout=log,
@@ -41,13 +42,15 @@ def lite_server(data_dir: Path | None = None, *, timeout_s: float = 60.0) -> Ite
             deadline = time.monotonic() + timeout_s
             while True:
                 if proc.poll() is not None:
-                    raise RuntimeError(f"milvus-lite server exited with {proc.returncode}")
+                    raise RuntimeError(f"milvus-lite server exited with {proc.returncode}: {_tail(log_path)}")
                 try:
                     MilvusClient(uri=url, timeout=2).list_collections()
                     break
                 except Exception:  # noqa: BLE001 - not up yet
                     if time.monotonic() > deadline:
-                        raise RuntimeError(f"milvus-lite server not ready after {timeout_s:.0f} s") from None
+                        raise RuntimeError(
+                            f"milvus-lite server not ready after {timeout_s:.0f} s: {_tail(log_path)}"
+                        ) from None
                     time.sleep(0.2)
             yield url
         finally:
@@ -58,3 +61,11 @@ def lite_server(data_dir: Path | None = None, *, timeout_s: float = 60.0) -> Ite
                 proc.kill()
                 proc.wait(timeout=5)
             log.close()
+
+
+def _tail(log: Path, chars: int = 2000) -> str:
+    """The end of the server's log, for error messages."""
+    try:
+        return log.read_text(errors="replace")[-chars:]
+    except OSError:
+        return "(no log)"
