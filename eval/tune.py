@@ -83,9 +83,11 @@ class Tuner:
             grams=lambda i: retriever._grams_of(it.cands.remarks[it.cands.ids[i]]),
         )
 
-    def per_query(self, items: Sequence[Item], params: RetrievalParams, mode: str = "hybrid",
-                  metric: str = "mrr@10") -> dict[str, float]:
-        """{qid: metric} over the answerable items (qids prefixed by collection, so they never collide)."""
+    def scores(self, items: Sequence[Item], params: RetrievalParams, mode: str = "hybrid",
+               metrics: Sequence[str] = ("mrr@10", "hit@1")) -> dict[str, dict[str, float]]:
+        """{metric: {qid: value}} over the answerable items (qids prefixed by collection, so they never
+        collide); each item is ranked once for all `metrics` (give two or more: ranx 0.3 mislabels the
+        result of a lone metric with a cutoff)."""
         run: dict[str, dict[str, float]] = {}
         qrels: dict[str, dict[str, int]] = {}
         for it in items:
@@ -100,10 +102,12 @@ class Tuner:
             run[key] = docs
             qrels[key] = it.gold
         if not qrels:
-            return {}
-        # two metrics: ranx (0.3) mislabels the result of a lone metric with a cutoff
-        other = "hit@1" if metric != "hit@1" else "mrr@10"
-        return per_query_scores(qrels, run, [metric, other])[metric]
+            return {m: {} for m in metrics}
+        return per_query_scores(qrels, run, list(metrics))
+
+    def per_query(self, items: Sequence[Item], params: RetrievalParams, mode: str = "hybrid") -> dict[str, float]:
+        """{qid: MRR@10} over the answerable items."""
+        return self.scores(items, params, mode)["mrr@10"]
 
     def objective(self, items: Sequence[Item], params: RetrievalParams) -> float:
         scores = self.per_query(items, params)

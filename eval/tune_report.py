@@ -26,17 +26,16 @@ def _mean(values: Mapping[str, float]) -> float | None:
 
 
 def _compare(tuner: Tuner, items: Sequence[Item], a: tuple[RetrievalParams, str], b: tuple[RetrievalParams, str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for metric in ("mrr@10", "hit@1", "ndcg@10"):
-        xa = tuner.per_query(items, a[0], a[1], metric)
-        xb = tuner.per_query(items, b[0], b[1], metric)
-        out[metric] = {"a": _mean(xa), "b": _mean(xb)}
-        if metric == "mrr@10":
-            t = paired_test(xa, xb)
-            keys = sorted(set(xa) & set(xb))
-            ci = bootstrap_ci([xb[k] - xa[k] for k in keys]) if keys else None
-            out["paired_mrr@10"] = {"n": t["n"], "delta": _r(t["delta"]), "p_value": _r(t["p_value"]),
-                                    "ci95": [round(ci[0], 4), round(ci[1], 4)] if ci else None}
+    metrics = ("mrr@10", "hit@1", "ndcg@10")
+    sa = tuner.scores(items, a[0], a[1], metrics)
+    sb = tuner.scores(items, b[0], b[1], metrics)
+    out: dict[str, Any] = {m: {"a": _mean(sa[m]), "b": _mean(sb[m])} for m in metrics}
+    xa, xb = sa["mrr@10"], sb["mrr@10"]
+    t = paired_test(xa, xb)
+    keys = sorted(set(xa) & set(xb))
+    ci = bootstrap_ci([xb[k] - xa[k] for k in keys]) if keys else None
+    out["paired_mrr@10"] = {"n": t["n"], "delta": _r(t["delta"]), "p_value": _r(t["p_value"]),
+                            "ci95": [round(ci[0], 4), round(ci[1], 4)] if ci else None}
     return out
 
 
