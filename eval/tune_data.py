@@ -61,12 +61,9 @@ class QueryCache:
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
-        self.model_id = inner.model_id
-        self.fingerprint = getattr(inner, "fingerprint", "")
-        self.dim = inner.dim
         self.cache: dict[str, np.ndarray] = {}
 
-    def __getattr__(self, name: str) -> Any:  # prompts, max length, …: the wrapped embedder's
+    def __getattr__(self, name: str) -> Any:  # model_id, fingerprint, dim, prompts …: the wrapped embedder's
         return getattr(self.inner, name)
 
     def warm(self, texts: Sequence[str], batch: int = 128) -> None:

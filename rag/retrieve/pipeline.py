@@ -272,11 +272,10 @@ class Retriever:
         mode: str,
         rerank: bool,
         timings: dict[str, float],
-        calibration: Calibration | None = None,
         highlights: bool = True,
     ) -> tuple[list[Hit], bool]:
         """Rank the candidates (ranking.rank_candidates) and dress them as hits; returns (hits, answerable)."""
-        cal = calibration or self.calibration
+        cal = self.calibration
         for stage in ("fusion", "rerank", "highlight"):
             timings.setdefault(stage, 0.0)
         if not cands.ids:
