@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from filelock import FileLock, Timeout
 
+from rag.embed.once import build_once
 from rag.embed.q4 import Q4File, read_q4_file
 from rag.errors import ModelError
 
@@ -35,7 +35,6 @@ PROMPTS = {"query": "query: ", "passage": "passage: "}
 # Bump when the materialized layout changes, so old cache directories are not reused.
 FORMAT_VERSION = 1
 _MARKER = "materialized.json"
-_LOCK_TIMEOUT_S = 1800.0
 
 _LAYER_MAP = {
     "q": "attention.self.query",
@@ -98,17 +97,12 @@ def ensure_materialized(model_cache: Path) -> tuple[Path, str]:
         raise ModelError(
             f"cannot create the model cache {target.parent}: {exc}; set RAG_MODEL_CACHE"
         ) from exc
-    lock = FileLock(str(target.parent / f".{target.name}.lock"), timeout=_LOCK_TIMEOUT_S)
-    try:
-        with lock:
-            if (target / _MARKER).is_file():  # another process finished while we waited
-                return target, digest
-            _materialize(source_path(), target, digest)
-    except Timeout as exc:
-        raise ModelError(
-            f"timed out waiting for another process to materialize {target}; "
-            f"if none is running, delete {lock.lock_file} and retry"
-        ) from exc
+    build_once(
+        target.parent / f".{target.name}.lock",
+        lambda: (target / _MARKER).is_file(),
+        lambda: _materialize(source_path(), target, digest),
+        str(target),
+    )
     return target, digest
 
 

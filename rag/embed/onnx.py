@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from filelock import FileLock, Timeout
 
 from rag.embed.model import Embedder
+from rag.embed.once import build_once
 from rag.embed.unigram import UnigramTokenizer
 from rag.errors import ModelError
 
@@ -34,7 +34,6 @@ logger = logging.getLogger(__name__)
 # Bump when the exported graph changes, so old exports are rebuilt.
 ONNX_FORMAT = 2
 _MARKER = "exported.json"
-_LOCK_TIMEOUT_S = 1800.0
 _MAX_TOKENS = 512
 _TABLE = "word_embeddings.npy"
 _UNIGRAM = "unigram.pkl"
@@ -70,18 +69,12 @@ def _is_current(out: Path, digest: str) -> bool:
 def ensure_onnx(st_dir: Path, digest: str) -> Path:
     """The exported ``model.onnx`` for the materialized model in ``st_dir`` (exported first when stale)."""
     out = onnx_dir(st_dir)
-    if _is_current(out, digest):
-        return out / "model.onnx"
-    lock = FileLock(str(Path(st_dir) / f".{out.name}.lock"), timeout=_LOCK_TIMEOUT_S)
-    try:
-        with lock:
-            if not _is_current(out, digest):
-                _export(Path(st_dir), out, digest)
-    except Timeout as exc:
-        raise ModelError(
-            f"timed out waiting for another process to export {out}; if none is running, "
-            f"delete {lock.lock_file} and retry"
-        ) from exc
+    build_once(
+        Path(st_dir) / f".{out.name}.lock",
+        lambda: _is_current(out, digest),
+        lambda: _export(Path(st_dir), out, digest),
+        str(out),
+    )
     return out / "model.onnx"
 
 
