@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from index import milvus_schema as ms
+from index.milvus_cache import GenerationCache
 from index.tokens import CorpusDelta, CorpusRow
 from rag.errors import NotFoundError
 from rag.types import (
@@ -29,6 +30,7 @@ from rag.types import (
 )
 
 _REMARK_FIELDS = ("remark_id", "document", "ordinal", "text", "data")
+_CACHED_FIELDS = ("remark_id", "document", "ordinal", "text", "data", "tokens", "has_tokens")
 
 
 class FilteredIds(np.ndarray):
@@ -84,6 +86,8 @@ class MilvusReads:
     _client: Any
     _names: dict[str, str]
     _vocab: Vocabulary
+    _remark_cache: GenerationCache
+    _filter_cache: GenerationCache
 
     @property
     def generation(self) -> int:
@@ -113,6 +117,24 @@ class MilvusReads:
             row[f] = "".join(found.get(f"{owner}|{f}|{i}", "") for i in range(parts[f]))
 
     def _remark_rows(
+        self, expr_field: str, values: Sequence[Any], fields: Sequence[str], *, cached: bool = True
+    ) -> list[dict[str, Any]]:
+        """Remark rows, ``data`` parsed and long values put back. By remark id (the searches' lookups) they
+        come from the generation's cache, all fields at once; callers must not change them."""
+        if expr_field == "remark_id" and cached:
+            generation = self.generation
+            keys = list(dict.fromkeys(str(v) for v in values))
+            found, missing = self._remark_cache.get(generation, keys)
+            if missing:
+                fetched = {
+                    r["remark_id"]: r for r in self._fetch_remarks("remark_id", missing, _CACHED_FIELDS)
+                }
+                self._remark_cache.put(generation, fetched)
+                found.update(fetched)
+            return [found[k] for k in keys if k in found]
+        return self._fetch_remarks(expr_field, values, fields)
+
+    def _fetch_remarks(
         self, expr_field: str, values: Sequence[Any], fields: Sequence[str]
     ) -> list[dict[str, Any]]:
         unique = expr_field == "remark_id"
@@ -124,23 +146,27 @@ class MilvusReads:
         return got
 
     # --- filters -----------------------------------------------------------------------------
+    def _matching_ids(self, kind: str, field: str, expr: str) -> list[Any]:
+        """The ``field`` of the ``kind`` rows matching ``expr``, cached for the generation (a filter scans)."""
+        generation = self.generation
+        found, _ = self._filter_cache.get(generation, [(kind, expr)])
+        if (kind, expr) in found:
+            return list(found[(kind, expr)])
+        ids = [r[field] for r in ms.matching(self._client, self._names[kind], expr, [field])]
+        self._filter_cache.put(generation, {(kind, expr): tuple(ids)})
+        return ids
+
     def chunk_ids_for(self, filters: Filters | None) -> np.ndarray | None:
         expr = ms.filter_expr(filters)
         if expr is None:
             return None
-        ids = [
-            int(r["chunk_id"]) for r in ms.matching(self._client, self._names["chunks"], expr, ["chunk_id"])
-        ]
-        return filtered_ids(ids, expr)
+        return filtered_ids([int(i) for i in self._matching_ids("chunks", "chunk_id", expr)], expr)
 
     def remark_ids_for(self, filters: Filters | None) -> set[str] | None:
         expr = ms.filter_expr(filters)
         if expr is None:
             return None
-        return {
-            str(r["remark_id"])
-            for r in ms.matching(self._client, self._names["remarks"], expr, ["remark_id"])
-        }
+        return {str(i) for i in self._matching_ids("remarks", "remark_id", expr)}
 
     # --- records -----------------------------------------------------------------------------
     def chunks(self, chunk_ids: Sequence[int]) -> list[StoredChunk]:

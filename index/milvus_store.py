@@ -5,8 +5,9 @@ workers on any number of machines share one index and keep nothing of their own.
 delete its old rows (document row first), insert its chunks, remarks and long values, then its document row
 (the commit marker), then one row in the log. The log's row count is the generation: readers (the
 Retriever's BM25 corpus) catch up when it moves. Inserts from concurrent writers all count, so no write is
-ever missed. Chunk ids are Milvus auto ids: unique and never reused. Re-ingesting a document with the same
-sha256 is a no-op. A crash in the middle of a write leaves rows without their document row: they are not
+ever missed. ``upsert_many`` writes a batch of documents the same way: one delete per collection, batched
+inserts, one log insert (a row per document). Chunk ids are Milvus auto ids: unique and never reused.
+Re-ingesting a document with the same sha256 is a no-op. A crash in the middle of a write leaves rows without their document row: they are not
 listed, ``verify`` reports them, and the next write of that document removes them.
 """
 
@@ -27,6 +28,7 @@ import numpy as np
 from index import milvus_schema as ms
 from index.backend import MilvusTarget
 from index.manifest import mismatch, now_iso
+from index.milvus_cache import GenerationCache
 from index.milvus_reads import MilvusReads, vocabulary
 from index.milvus_rows import document_rows, long_value
 from index.queries import check_upsert
@@ -40,6 +42,8 @@ MAX_LIMIT = 16_384  # Milvus' largest top-k
 EF_MIN = 128  # HNSW search breadth (at least the top-k)
 GENERATION_TTL_S = 0.2  # how long a read generation is trusted before asking Milvus again
 INSERT_BATCH = 1_000
+SEAL_ROWS = 10_000  # chunks inserted by one handle before it asks Milvus to seal them (see ``flush``)
+Item = tuple[ParsedDocument, Sequence[Chunk], np.ndarray, Sequence[Sequence[str]] | None]
 
 
 class MilvusStore(MilvusReads):
@@ -64,6 +68,10 @@ class MilvusStore(MilvusReads):
         self._vocab = vocabulary(target.uri, target.prefix)
         self._lock = threading.RLock()
         self._gen: tuple[int, float] = (-1, 0.0)
+        self._remark_cache = GenerationCache()
+        self._vector_cache = GenerationCache()
+        self._filter_cache = GenerationCache()
+        self._unsealed = 0
         try:
             self._client = ms.connect(target)
             manifest = self._open_manifest(model_id, fingerprint, read_only)
@@ -137,9 +145,10 @@ class MilvusStore(MilvusReads):
             self._gen = (value, now)
         return value
 
-    def _logged(self, document: str, action: str) -> None:
+    def _logged(self, *documents: str, action: str) -> None:
+        """One log row per document (each counts in the generation), in one insert."""
         self._client.insert(
-            self._names["log"], [{"document": document, "action": action, "_v": ms.NO_VECTOR}]
+            self._names["log"], [{"document": d, "action": action, "_v": ms.NO_VECTOR} for d in documents]
         )
         self._gen = (-1, 0.0)
 
@@ -153,7 +162,18 @@ class MilvusStore(MilvusReads):
         return "unchanged" if got[0]["sha256"] == sha256 else "changed"
 
     def flush(self) -> None:
-        """Nothing to do: Milvus persists every write."""
+        """Seal the chunks this handle inserted (Milvus persists every write anyway): Milvus builds the HNSW
+        index of sealed segments only; a growing segment is searched by brute force, which in Milvus Lite
+        made every search ~10× slower (docs/deploy-milvus.md). Called every SEAL_ROWS chunks
+        and on close."""
+        with self._lock:
+            if self._unsealed:
+                self._client.flush(self._names["chunks"])
+                self._unsealed = 0
+
+    def _seal_if_due(self) -> None:
+        if self._unsealed >= SEAL_ROWS:
+            self.flush()
 
     def upsert(
         self,
@@ -163,29 +183,45 @@ class MilvusStore(MilvusReads):
         tokens: Sequence[Sequence[str]] | None = None,
     ) -> str:
         """Add or replace one document with its chunks and vectors: "added" | "replaced" | "unchanged"."""
-        matrix = check_upsert(doc, chunks, vectors, self.dim)
-        if tokens is not None and len(tokens) != len(doc.remarks):
-            raise ValueError(
-                f"upsert of {doc.document}: {len(tokens)} token lists for {len(doc.remarks)} remarks"
-            )
-        with self._lock:
-            status = self.document_status(doc.document, doc.sha256)
-            if status == "unchanged":
-                return "unchanged"
-            self._remove_rows(doc.document)
-            self._insert_document(doc, chunks, matrix, tokens)
-            self._logged(doc.document, "upsert")
-        return "added" if status == "new" else "replaced"
+        return self.upsert_many([(doc, chunks, vectors, tokens)])[0]
 
-    def upsert_many(
-        self, items: Sequence[tuple[ParsedDocument, Sequence[Chunk], np.ndarray, Sequence[Sequence[str]] | None]]
-    ) -> list[str]:
-        """``upsert`` of several documents (all checked first); each is written, and listed, on its own."""
+    def upsert_many(self, items: Sequence[Item]) -> list[str]:
+        """``upsert`` of several documents (all checked first), written together: one status query, one
+        delete per collection for the documents that change, their rows in batched inserts (document rows
+        last, each still its own document's commit marker), one write-log insert."""
+        checked = []
         for doc, chunks, vectors, tokens in items:
-            check_upsert(doc, chunks, vectors, self.dim)
+            matrix = check_upsert(doc, chunks, vectors, self.dim)
             if tokens is not None and len(tokens) != len(doc.remarks):
-                raise ValueError(f"upsert of {doc.document}: {len(tokens)} token lists for {len(doc.remarks)} remarks")
-        return [self.upsert(*item) for item in items]
+                raise ValueError(
+                    f"upsert of {doc.document}: {len(tokens)} token lists for {len(doc.remarks)} remarks"
+                )
+            checked.append((doc, chunks, matrix, tokens))
+        with self._lock:
+            shas = self._shas([doc.document for doc, *_ in checked])
+            outcomes: list[str] = []
+            todo: dict[str, Item] = {}
+            for doc, chunks, matrix, tokens in checked:
+                known = todo[doc.document][0].sha256 if doc.document in todo else shas.get(doc.document)
+                if known == doc.sha256:
+                    outcomes.append("unchanged")
+                    continue
+                outcomes.append(
+                    "added" if doc.document not in shas and doc.document not in todo else "replaced"
+                )
+                todo[doc.document] = (doc, chunks, matrix, tokens)  # the last of one document's versions wins
+            if todo:
+                self._remove_rows(*todo)
+                self._insert_documents(list(todo.values()))
+                self._logged(*todo, action="upsert")
+                self._seal_if_due()
+        return outcomes
+
+    def _shas(self, documents: Sequence[str]) -> dict[str, str]:
+        got = ms.rows_in(
+            self._client, self._names["documents"], "document", documents, ["document", "sha256"], unique=True
+        )
+        return {str(r["document"]): str(r["sha256"]) for r in got}
 
     def delete(self, document: str) -> None:
         """Remove a document, its remarks and chunks; NotFoundError when it is not in the index."""
@@ -195,35 +231,37 @@ class MilvusStore(MilvusReads):
                     f"no document {document!r} in the index; list the ids with `rag index ls` or GET /documents"
                 )
             self._remove_rows(document)
-            self._logged(document, "delete")
+            self._logged(document, action="delete")
 
-    def _remove_rows(self, document: str) -> None:
-        expr = f"document == {ms.literal(document)}"
-        for kind in ("documents", "chunks", "remarks", "blobs"):
-            self._client.delete(self._names[kind], filter=expr)
+    def _remove_rows(self, *documents: str) -> None:
+        """Every row of ``documents``, the document rows first (one delete per collection and IN_BATCH)."""
+        for begin in range(0, len(documents), ms.IN_BATCH):
+            expr = ms.in_list("document", list(documents[begin : begin + ms.IN_BATCH]))
+            for kind in ("documents", "chunks", "remarks", "blobs"):
+                self._client.delete(self._names[kind], filter=expr)
 
-    def _insert_document(
-        self,
-        doc: ParsedDocument,
-        chunks: Sequence[Chunk],
-        matrix: np.ndarray,
-        tokens: Sequence[Sequence[str]] | None,
-    ) -> None:
-        """Chunks, remarks and long values first, the document row (the commit marker) last."""
-        built = document_rows(doc, chunks, matrix, tokens)
+    def _insert_documents(self, items: Sequence[Item]) -> None:
+        """Chunks, remarks and long values of all ``items`` first, the document rows (commit markers) last."""
+        built = [document_rows(doc, chunks, matrix, tokens) for doc, chunks, matrix, tokens in items]
+        chunk_rows = [row for b in built for row in b["chunks"]]
         ids: list[int] = []
-        for begin in range(0, len(built["chunks"]), INSERT_BATCH):
-            done = self._client.insert(self._names["chunks"], built["chunks"][begin : begin + INSERT_BATCH])
+        for begin in range(0, len(chunk_rows), INSERT_BATCH):
+            done = self._client.insert(self._names["chunks"], chunk_rows[begin : begin + INSERT_BATCH])
             ids += [int(i) for i in done["ids"]]
+        self._unsealed += len(ids)
         by_remark: dict[str, list[int]] = {}
-        for cid, c in zip(ids, chunks, strict=True):  # the auto ids, in the order the chunks were inserted
+        all_chunks = [c for _, chunks, _, _ in items for c in chunks]
+        # the auto ids come in the order the chunks were inserted
+        for cid, c in zip(ids, all_chunks, strict=True):
             by_remark.setdefault(c.remark_id, []).append(cid)
-        for row in built["remarks"]:  # each remark lists its chunk ids: remark → chunks is one key lookup
-            row["data"]["chunk_ids"] = by_remark.get(row["remark_id"], [])
-            row["data"] = json.dumps(row["data"], ensure_ascii=False)
+        for b in built:
+            for row in b["remarks"]:  # each remark lists its chunk ids: remark → chunks is one key lookup
+                row["data"]["chunk_ids"] = by_remark.get(row["remark_id"], [])
+                row["data"] = json.dumps(row["data"], ensure_ascii=False)
         for kind in ("remarks", "blobs", "documents"):
-            for begin in range(0, len(built[kind]), INSERT_BATCH):
-                self._client.upsert(self._names[kind], built[kind][begin : begin + INSERT_BATCH])
+            rows = [row for b in built for row in b[kind]]
+            for begin in range(0, len(rows), INSERT_BATCH):
+                self._client.upsert(self._names[kind], rows[begin : begin + INSERT_BATCH])
 
     def store_tokens(self, pairs: Sequence[tuple[str, Sequence[str]]]) -> None:
         """Set remarks' lexical tokens (for remarks stored without them; no new generation)."""
@@ -232,7 +270,7 @@ class MilvusStore(MilvusReads):
             return
         fields = ["remark_id", "document", "ordinal", "text", "data", *ms.FILTER_FIELDS]
         with self._lock:
-            rows = self._remark_rows("remark_id", list(wanted), fields)
+            rows = self._remark_rows("remark_id", list(wanted), fields, cached=False)
             blobs: list[dict[str, Any]] = []
             for row in rows:
                 data = row["data"]
@@ -246,6 +284,7 @@ class MilvusStore(MilvusReads):
             for kind, batch_rows in (("blobs", blobs), ("remarks", rows)):
                 for begin in range(0, len(batch_rows), INSERT_BATCH):
                     self._client.upsert(self._names[kind], batch_rows[begin : begin + INSERT_BATCH])
+            self._remark_cache.clear()  # the tokens changed without a new generation
 
     # --- search ----------------------------------------------------------------------------
     def search(
@@ -287,13 +326,19 @@ class MilvusStore(MilvusReads):
         return [(int(ids[i]), float(scores[i])) for i in top]
 
     def _fetch_vectors(self, ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-        got = ms.rows_in(
-            self._client, self._names["chunks"], "chunk_id", list(ids), ["chunk_id", "vector"], unique=True
-        )
-        got.sort(key=lambda r: int(r["chunk_id"]))
-        found = np.array([int(r["chunk_id"]) for r in got], np.int64)
-        matrix = np.array([r["vector"] for r in got], np.float32).reshape(len(got), self.dim)
-        return found, matrix
+        """The stored (ids, vectors) among ``ids``, by id; from the generation's cache where it has them."""
+        generation = self.generation
+        found, missing = self._vector_cache.get(generation, list(dict.fromkeys(int(i) for i in ids)))
+        if missing:
+            got = ms.rows_in(
+                self._client, self._names["chunks"], "chunk_id", missing, ["chunk_id", "vector"], unique=True
+            )
+            fetched = {int(r["chunk_id"]): np.asarray(r["vector"], np.float32) for r in got}
+            self._vector_cache.put(generation, fetched)
+            found.update(fetched)
+        order = sorted(found)
+        matrix = np.array([found[i] for i in order], np.float32).reshape(len(order), self.dim)
+        return np.array(order, np.int64), matrix
 
     def chunk_vectors(self, chunk_ids: Sequence[int]) -> np.ndarray:
         """The stored vectors of ``chunk_ids`` in that order (rows of zeros for unknown ids)."""
@@ -326,6 +371,7 @@ class MilvusStore(MilvusReads):
 
     def close(self) -> None:
         try:
+            self.flush()
             self._client.close()
         except Exception as exc:  # noqa: BLE001 - closing is best effort
             log.info("closing the Milvus client: %s", exc)
@@ -358,6 +404,7 @@ def _guarded(method: Any) -> Any:
 
 for _name in (
     "document_status",
+    "flush",
     "upsert",
     "upsert_many",
     "delete",

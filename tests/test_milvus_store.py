@@ -241,3 +241,24 @@ def test_missing_client_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setitem(sys.modules, "pymilvus", None)  # as if pymilvus were not installed
     with pytest.raises(ImportError, match=r"minutes-rag\[milvus\]"):
         MilvusStore(parse_target("milvus://127.0.0.1:9"), model_id=MODEL_ID, fingerprint=FINGERPRINT, dim=DIM)
+
+
+def test_upsert_many_writes_a_batch(pair: tuple[IndexStore, MilvusStore]) -> None:
+    """One batch with an unchanged, a changed, a new document and the new one twice: each outcome as one
+    ``upsert`` at a time would give, one generation step per written document, the last version kept."""
+    _, milvus = pair
+    old = milvus.get_document("doc_b")
+    changed = make_doc("doc_a", date="2021-12-09", version="v3")
+    new, newer = make_doc("doc_n", version="v1"), make_doc("doc_n", version="v2")
+
+    def item(doc: ParsedDocument) -> tuple[ParsedDocument, list, np.ndarray, list[list[str]]]:
+        chunks = chunks_of(doc)
+        return doc, chunks, embed([c.text for c in chunks], DIM), _tokens(doc)
+
+    gen = milvus.generation
+    outcomes = milvus.upsert_many([item(old), item(changed), item(new), item(newer), item(newer)])
+    assert outcomes == ["unchanged", "replaced", "added", "replaced", "unchanged"]
+    assert milvus.generation == gen + 2
+    assert milvus.get_document("doc_n") == newer and milvus.get_document("doc_a") == changed
+    assert milvus.remark_ids_for(Filters(document="doc_n")) == {r.id for r in newer.remarks}
+    assert verify_milvus(f"{milvus.target.uri}?prefix={milvus.target.prefix}") == []
