@@ -194,22 +194,35 @@ def _check_date(name: str, value: str) -> str:
 
 
 def filter_where(filters: Filters | None) -> tuple[str, list[Any]] | None:
-    """A WHERE clause over ``remarks r JOIN documents d`` for ``filters``; None when nothing is filtered."""
+    """A WHERE clause over ``remarks r`` for ``filters``; None when nothing is filtered.
+
+    The document-level conditions (meeting, dates, document) go into one uncorrelated subquery over
+    ``documents``, so they are evaluated once per document, not once per remark."""
     if filters is None:
         return None
-    clauses: list[str] = []
-    params: list[Any] = []
+    doc_clauses: list[str] = []
+    doc_params: list[Any] = []
     if filters.meeting:
-        clauses.append("(instr(norm(d.title), ?) > 0 OR instr(norm(d.body), ?) > 0)")
-        params += [normalize(filters.meeting)] * 2
+        doc_clauses.append("(instr(norm(d.title), ?) > 0 OR instr(norm(d.body), ?) > 0)")
+        doc_params += [normalize(filters.meeting)] * 2
     if filters.date_from:
         value = _check_date("date_from", filters.date_from)
-        clauses.append("substr(d.date, 1, ?) >= ?")
-        params += [len(value), value]
+        doc_clauses.append("substr(d.date, 1, ?) >= ?")
+        doc_params += [len(value), value]
     if filters.date_to:
         value = _check_date("date_to", filters.date_to)
-        clauses.append("substr(d.date, 1, ?) <= ?")
-        params += [len(value), value]
+        doc_clauses.append("substr(d.date, 1, ?) <= ?")
+        doc_params += [len(value), value]
+    if filters.document:
+        doc_clauses.append("d.document = ?")
+        doc_params.append(filters.document)
+    clauses: list[str] = []
+    params: list[Any] = []
+    if doc_clauses:
+        clauses.append(
+            "r.document IN (SELECT d.document FROM documents d WHERE " + " AND ".join(doc_clauses) + ")"
+        )
+        params += doc_params
     if filters.topic:
         topic = normalize(filters.topic).strip()
         if topic.isdigit():
@@ -224,9 +237,6 @@ def filter_where(filters: Filters | None) -> tuple[str, list[Any]] | None:
     if filters.speaker_group:
         clauses.append("instr(norm(r.speaker_group), ?) > 0")
         params.append(normalize(filters.speaker_group))
-    if filters.document:
-        clauses.append("d.document = ?")
-        params.append(filters.document)
     if not clauses:
         return None
     return " AND ".join(clauses), params
@@ -238,7 +248,7 @@ def chunk_ids_for(conn: sqlite3.Connection, filters: Filters | None) -> np.ndarr
         return None
     rows = conn.execute(
         "SELECT c.chunk_id FROM chunks c JOIN remarks r ON c.remark_id = r.remark_id "
-        f"JOIN documents d ON r.document = d.document WHERE {where[0]} ORDER BY c.chunk_id",  # noqa: S608
+        f"WHERE {where[0]} ORDER BY c.chunk_id",  # noqa: S608
         where[1],
     ).fetchall()
     return np.array([row[0] for row in rows], dtype=np.int64)
@@ -248,10 +258,7 @@ def remark_ids_for(conn: sqlite3.Connection, filters: Filters | None) -> set[str
     where = filter_where(filters)
     if where is None:
         return None
-    rows = conn.execute(
-        f"SELECT r.remark_id FROM remarks r JOIN documents d ON r.document = d.document WHERE {where[0]}",  # noqa: S608
-        where[1],
-    ).fetchall()
+    rows = conn.execute(f"SELECT r.remark_id FROM remarks r WHERE {where[0]}", where[1]).fetchall()  # noqa: S608
     return {row[0] for row in rows}
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import unicodedata
+from functools import lru_cache
 from pathlib import Path
 
 from rag.errors import IndexStoreError
@@ -114,6 +115,11 @@ def normalize(value: str | None) -> str:
     return unicodedata.normalize("NFKC", value).casefold() if value else ""
 
 
+# SQL's norm(): a filter applies it to a column of every matching row, and those columns repeat (titles,
+# speakers, topics), so the values are memoized.
+_sql_normalize = lru_cache(maxsize=1 << 16)(normalize)
+
+
 def connect(db_path: Path, *, timeout_s: float = 30.0) -> sqlite3.Connection:
     """Open the index database in WAL mode; transactions are explicit (``BEGIN``/``COMMIT``)."""
     try:
@@ -127,7 +133,7 @@ def connect(db_path: Path, *, timeout_s: float = 30.0) -> sqlite3.Connection:
             f"cannot open the index database {db_path}: {exc}; check the --index directory "
             "(permissions, disk), or delete it and run `rag ingest` again"
         ) from exc
-    conn.create_function("norm", 1, normalize, deterministic=True)
+    conn.create_function("norm", 1, _sql_normalize, deterministic=True)
     return conn
 
 
