@@ -24,7 +24,6 @@ import os
 import platform
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from eval.bench_corpus import Pool, build_corpus, draw_remarks, load_pool, render_minutes
+from eval.milvus_lite import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "docs" / "results" / "bench_scale.json"
@@ -76,12 +76,6 @@ def run_ingest(folder: Path, index: Path, env: dict[str, str], timeout: float) -
     subprocess.run([sys.executable, "-m", "rag.cli", "ingest", str(folder), "--index", str(index)],
                    env=env, check=True, timeout=timeout, stdout=subprocess.DEVNULL)
     return time.perf_counter() - started
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def vm_kb(pid: int, field: str) -> int | None:
