@@ -8,7 +8,8 @@ Protocol (the file records the command, the grids and the data fingerprints; a r
 2. Parameters are fitted by coordinate descent over `GRID` on dev questions only, starting from plain dense
    retrieval; the objective is the mean MRR@10 (eval.metrics, ranx) over (collection, language) groups, and a
    value replaces the current one only when it gains more than `MIN_GAIN`. An optimum on a grid edge that is
-   not the stage's "off" value extends the grid by one step, until it lies inside.
+   not the stage's "off" value extends the grid by one step, until it lies inside. The pairs in `JOINT` are
+   also searched on the product of their grids after each pass of line searches.
 3. Leave one collection out: the fit on the others' dev questions is scored on the held-out collection. A stage
    (lexical leg, English margin lift, sentence rerank, bonuses) stays only when switching it off loses MRR@10 on the held-out
    collections' dev questions, pooled, in a paired t-test (p < `ALPHA`); otherwise it is fixed off and refitted.
@@ -61,6 +62,9 @@ STAGES: dict[str, dict[str, Any]] = {
     "topic bonus": {"topic_bonus": 0.0},
     "date bonus": {"date_bonus": 0.0},
 }
+# parameters that act together (the Japanese lexical weight and its gate): searched on their product grid as
+# well, since one at a time the descent stops where neither alone gains
+JOINT: tuple[tuple[str, str], ...] = (("w_lex_ja", "lex_gate"),)
 MIN_GAIN = 0.001
 ALPHA = 0.05
 PASSES = 3
@@ -133,6 +137,12 @@ class Tuner:
                 value, score = self._line(items, cur, name, grid, best)
                 if value != getattr(cur, name):
                     cur, best, changed = dataclasses.replace(cur, **{name: value}), score, True
+            for a, b in JOINT:
+                if a in fixed or b in fixed:
+                    continue
+                pair, score = self._plane(items, cur, a, grids[a], b, grids[b], best)
+                if pair != (getattr(cur, a), getattr(cur, b)):
+                    cur, best, changed = dataclasses.replace(cur, **{a: pair[0], b: pair[1]}), score, True
             if not changed:
                 break
         return cur, grids
@@ -152,6 +162,21 @@ class Tuner:
             if edge is None:
                 return value, tried[value]
             grid.append(edge) if grid[-1] == value else grid.insert(0, edge)
+
+    def _plane(self, items: Sequence[Item], cur: RetrievalParams, a: str, grid_a: list[Any], b: str,
+               grid_b: list[Any], best: float) -> tuple[tuple[Any, Any], float]:
+        """The best (a, b) on the product of their grids (a point replaces the current one only when it gains
+        more than MIN_GAIN); an edge optimum is extended by the next pass's line searches."""
+        pair = (getattr(cur, a), getattr(cur, b))
+        top = best
+        for va in grid_a:
+            for vb in grid_b:
+                if (va, vb) == (getattr(cur, a), getattr(cur, b)):
+                    continue
+                score = self.objective(items, dataclasses.replace(cur, **{a: va, b: vb}))
+                if score > top + MIN_GAIN:
+                    pair, top = (va, vb), score
+        return pair, top
 
     def loco(self, fixed: dict[str, Any]) -> dict[str, RetrievalParams]:
         """Per collection: the parameters fitted on the other collections' dev questions."""
@@ -243,7 +268,8 @@ def tune(collections: Sequence[Collection]) -> tuple[Calibration, Calibration, d
                ("inside" if grids[name][0] != getattr(params, name) != grids[name][-1] else "natural limit")}
         for name in GRID
     }
-    meta = {"grid": {k: list(v) for k, v in GRID.items()}, "chosen": chosen, "stages": stages,
+    meta = {"grid": {k: list(v) for k, v in GRID.items()}, "joint": [list(p) for p in JOINT], "chosen": chosen,
+            "stages": stages,
             "min_gain": MIN_GAIN, "alpha": ALPHA}
     return Calibration(params, model), Calibration(params, model_free), meta, loco
 

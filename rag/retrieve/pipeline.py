@@ -228,21 +228,23 @@ class Retriever:
         """The question's BM25 tokens and the share of its content words the corpus has.
 
         English questions add the Japanese terms of their glossary phrases; a content word counts as
-        covered when it occurs in the corpus itself or inside a phrase whose terms do.
+        covered when it occurs in the corpus itself, or inside a glossary phrase one of whose Japanese terms has
+        every token in the corpus (量子技術 is not covered by 技術 alone).
         """
         tokens = lexical.query_tokens(query.undated, bridge=query.lang == "en")
         if query.lang != "en":
             return tokens, lexical.coverage(tokens)
         expansion = self.glossary.expand(query.undated)
         covered: set[int] = set()
+        vocabulary = lexical.vocabulary
         for m in expansion.matches:
-            translated = [t for term in m.terms for t in self.tokenizer.tokenize(term)]
-            if any(t in lexical.vocabulary for t in translated):
+            per_term = [self.tokenizer.tokenize(term) for term in m.terms]
+            if any(toks and all(t in vocabulary for t in toks) for toks in per_term):
                 covered.update(range(m.start, m.end))
-            tokens.extend(translated)
+            tokens.extend(t for toks in per_term for t in toks)
         content = [i for i, w in enumerate(expansion.words) if is_content_word(w)]
         for i in content:
-            if expansion.words[i] in lexical.vocabulary:
+            if expansion.words[i] in vocabulary:
                 covered.add(i)
         coverage = len(covered.intersection(content)) / len(content) if content else 0.0
         return list(dict.fromkeys(tokens)), coverage
