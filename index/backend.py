@@ -9,7 +9,7 @@ Retrieval (fusion, rerank, confidence, highlights, the Sudachi BM25 leg) is the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -22,6 +22,23 @@ from rag.types import Chunk, Filters, ParsedDocument, StoredChunk, StoredRemark
 DEFAULT_PREFIX = "rag"
 
 
+class SourceStore(Protocol):
+    """The uploaded source PDFs of a store's documents, by document id (``Store.sources``): files in the index
+    folder for the embedded store (``rag.sources.FileSources``), base64 parts in Milvus for the Milvus store
+    (``index.milvus_sources.MilvusSources``), so that every replica serves them. ``get`` hands back the stored
+    bytes; whether they are the indexed document's (sha256) is the caller's check."""
+
+    def put(self, document: str, data: bytes) -> None: ...
+
+    def get(self, document: str) -> bytes | None: ...
+
+    def delete(self, document: str) -> None: ...
+
+    def stored(self, documents: Iterable[str]) -> set[str]: ...
+
+    def has(self, document: str) -> bool: ...
+
+
 @runtime_checkable
 class Store(Protocol):
     """Everything callers use of a store (``rag.retrieve.stages.StoreLike`` is the Retriever's slice of it)."""
@@ -29,6 +46,9 @@ class Store(Protocol):
     read_only: bool
     dim: int
     index_type: str
+
+    @property
+    def sources(self) -> SourceStore: ...
 
     @property
     def generation(self) -> int: ...

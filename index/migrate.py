@@ -2,7 +2,8 @@
 
 Documents go one by one through ``MilvusStore.upsert`` (the same write as an ingest), with their stored
 chunk vectors and lexical tokens, so a second run copies only what changed (content hash), and the target
-works with the same model as the source (its manifest carries the source's model and fingerprint).
+works with the same model as the source (its manifest carries the source's model and fingerprint). Stored
+source PDFs (``{index_dir}/sources``) that match their document go along, once (``MilvusStore.sources``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from index.backend import parse_target
 from index.milvus_store import MilvusStore
 from index.store import IndexStore
 from rag.errors import IndexStoreError
-from rag.types import Chunk
+from rag.sources import matches
+from rag.types import Chunk, ParsedDocument
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,18 @@ class MigrateReport:
     unchanged: list[str] = field(default_factory=list)
     chunks: int = 0
     tokenized: int = 0  # remarks of the source stored without tokens (tokenized here, once)
+    sources: int = 0  # source PDFs copied
+
+
+def _copy_source(source: IndexStore, target: MilvusStore, doc: ParsedDocument) -> bool:
+    """The document's stored PDF into the target, when it is the indexed one and the target lacks it."""
+    if doc.format != "pdf" or target.sources.has(doc.document):
+        return False
+    data = source.sources.get(doc.document)
+    if data is None or not matches(data, doc.sha256):
+        return False
+    target.sources.put(doc.document, data)
+    return True
 
 
 def migrate(
@@ -63,6 +77,7 @@ def migrate(
             doc = source.get_document(listed["document"])
             if target.document_status(doc.document, doc.sha256) == "unchanged":
                 report.unchanged.append(doc.document)
+                report.sources += _copy_source(source, target, doc)
                 if on_document is not None:
                     on_document(doc.document, "unchanged")
                 continue
@@ -84,6 +99,7 @@ def migrate(
                 report.tokenized += len(missing)
             outcome = target.upsert(doc, chunks, vectors, [tokens[rid] for rid in remark_ids])
             getattr(report, outcome).append(doc.document)
+            report.sources += _copy_source(source, target, doc)
             report.chunks += len(chunks)
             if on_document is not None:
                 on_document(doc.document, outcome)

@@ -8,21 +8,24 @@ Collections, all named ``{prefix}_…``:
   remarks    one row per remark: record JSON, text, the Sudachi tokens of the BM25 leg, the filter fields
   chunks     one row per chunk: auto id (never reused), text, offsets, the dense vector (HNSW, IP), the filter
              fields (copied from the remark, so a filtered dense search runs inside Milvus)
-  blobs      values too long for one VARCHAR (document texts, very long remarks), in parts
+  blobs      values too long for one VARCHAR (document texts, very long remarks), in parts, and the uploaded
+             source PDFs of documents (base64 parts, ``index.milvus_sources``)
 Milvus needs a vector field in every collection: those that have none of their own carry a 2-d zero vector.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar, cast
 
 from index.backend import MilvusTarget
 from index.queries import _check_date
 from index.schema import normalize
+from rag.errors import IndexStoreError
 from rag.types import Filters
 
 log = logging.getLogger(__name__)
@@ -51,6 +54,26 @@ def connect(target: MilvusTarget) -> Any:
     if target.token:
         return MilvusClient(uri=target.uri, token=target.token)
     return MilvusClient(uri=target.uri)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def guarded(method: F) -> F:
+    """``method`` with a failure of the Milvus client turned into IndexStoreError (the API answers 503)."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except Exception as exc:
+            if type(exc).__module__.split(".")[0] in ("pymilvus", "grpc"):
+                raise IndexStoreError(
+                    f"the Milvus store failed: {exc}; check that Milvus runs (RAG_STORE)"
+                ) from exc
+            raise
+
+    return cast(F, wrapper)
 
 
 def names(prefix: str) -> dict[str, str]:

@@ -13,7 +13,6 @@ listed, ``verify`` reports them, and the next write of that document removes the
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import threading
@@ -31,6 +30,7 @@ from index.manifest import mismatch, now_iso
 from index.milvus_cache import GenerationCache
 from index.milvus_reads import MilvusReads, vocabulary
 from index.milvus_rows import document_rows, long_value
+from index.milvus_sources import MilvusSources
 from index.queries import check_upsert
 from rag.errors import IndexStoreError, NotFoundError
 from rag.types import Chunk, ParsedDocument
@@ -75,9 +75,7 @@ class MilvusStore(MilvusReads):
         try:
             self._client = ms.connect(target)
             manifest = self._open_manifest(model_id, fingerprint, read_only)
-        except ImportError:
-            raise
-        except IndexStoreError:
+        except (ImportError, IndexStoreError):
             raise
         except Exception as exc:  # noqa: BLE001 - any client failure: say where and what to check
             raise IndexStoreError(
@@ -90,6 +88,7 @@ class MilvusStore(MilvusReads):
         self.manifest = manifest
         self.dim = int(manifest["dim"])
         self.uid = str(manifest.get("uid", ""))
+        self.sources = MilvusSources(self._client, self._names["blobs"])  # uploaded PDFs, in blobs
         if index_type not in ("hnsw", "flat"):
             log.info(
                 "the Milvus store always uses HNSW (RAG_INDEX_TYPE=%s applies to the embedded index)",
@@ -224,7 +223,7 @@ class MilvusStore(MilvusReads):
         return {str(r["document"]): str(r["sha256"]) for r in got}
 
     def delete(self, document: str) -> None:
-        """Remove a document, its remarks and chunks; NotFoundError when it is not in the index."""
+        """Remove a document, its remarks, chunks and stored source PDF; NotFoundError when it is not indexed."""
         with self._lock:
             if self.document_status(document, "") == "new":
                 raise NotFoundError(
@@ -385,23 +384,6 @@ class MilvusStore(MilvusReads):
         self.close()
 
 
-def _guarded(method: Any) -> Any:
-    """``method`` with a failure of the Milvus client turned into IndexStoreError (the API answers 503)."""
-
-    @functools.wraps(method)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(*args, **kwargs)
-        except Exception as exc:
-            if type(exc).__module__.split(".")[0] in ("pymilvus", "grpc"):
-                raise IndexStoreError(
-                    f"the Milvus store failed: {exc}; check that Milvus runs (RAG_STORE)"
-                ) from exc
-            raise
-
-    return wrapper
-
-
 for _name in (
     "document_status",
     "flush",
@@ -425,5 +407,5 @@ for _name in (
     "remark_term_ids",
     "remark_chunk_ids",
 ):
-    setattr(MilvusStore, _name, _guarded(getattr(MilvusStore, _name)))
-setattr(MilvusStore, "generation", property(_guarded(MilvusStore.__dict__["generation"].fget)))  # noqa: B010
+    setattr(MilvusStore, _name, ms.guarded(getattr(MilvusStore, _name)))
+setattr(MilvusStore, "generation", property(ms.guarded(MilvusStore.__dict__["generation"].fget)))  # noqa: B010

@@ -17,7 +17,8 @@ def verify_milvus(spec: str) -> list[str]:
     Checks: the manifest and all collections exist; every remark and chunk belongs to a listed document;
     every document has the number of remarks it records; every chunk has its remark, which lists it, its offsets map into
     the remark text and its vector has the manifest's dimension; every remark has its lexical tokens; the
-    long values of documents and remarks have all their parts; the log counts at least one write per document.
+    long values of documents and remarks, and the stored source PDFs, have all their parts; the log counts at
+    least one write per document.
     """
     try:
         store = MilvusStore.open_existing(parse_target(spec))
@@ -64,6 +65,9 @@ def verify_milvus(spec: str) -> list[str]:
             problems.append(
                 f"{len(missing_parts)} parts of long values are missing (e.g. {missing_parts[:3]})"
             )
+        broken = store.sources.incomplete(docs, have)
+        if broken:
+            problems.append(f"{len(broken)} stored source PDFs miss parts (e.g. {broken[:3]})")
         long_texts = [rid for rid, t in texts.items() if not t]
         if long_texts:
             texts.update({rid: r.text for rid, r in store.remarks(long_texts).items()})

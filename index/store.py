@@ -42,6 +42,7 @@ from index.vector_sync import FAISS_FILE, VectorSync
 from index.vector_sync import GEN_FILE as GEN_FILE  # re-exported: index.verify imports it from here
 from index.vectors import VectorIndex, check_index_type
 from rag.errors import IndexStoreError, NotFoundError
+from rag.sources import SOURCES_DIR, FileSources
 from rag.types import Chunk, ParsedDocument
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ class IndexStore(StoreReads, VectorSync):
         self.read_only = read_only
         self.dim = int(dim)
         self.save_interval_s = save_interval_s
+        self.sources = FileSources(self.path / SOURCES_DIR)  # uploaded PDFs, next to the database
         db_path = self.path / DB_FILE
         if read_only and not db_path.exists():
             raise IndexStoreError(f"no index at {self.path}; run `rag ingest` first")

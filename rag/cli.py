@@ -302,7 +302,7 @@ def index_rm(
     index: IndexOpt = None,
     model: ModelOpt = None,
 ) -> None:
-    """Delete one document and its remarks from the index."""
+    """Delete one document, its remarks and its stored source PDF from the index."""
     from rag.service import RagService
 
     try:
@@ -346,7 +346,7 @@ def index_migrate(
         raise _fail(InputError(str(exc))) from exc
     typer.echo(
         f"migrated to {to}: added {len(report.added)}, replaced {len(report.replaced)}, "
-        f"unchanged {len(report.unchanged)}, chunks {report.chunks}"
+        f"unchanged {len(report.unchanged)}, chunks {report.chunks}, source PDFs {report.sources}"
     )
 
 

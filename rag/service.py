@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -201,11 +201,12 @@ class RagService:
         return self._embedding_cache()
 
     def delete(self, document: str) -> None:
-        """Remove a document and its remarks; raises NotFoundError when absent."""
+        """Remove a document, its remarks and its stored source PDF; raises NotFoundError when absent."""
         self.store(create=False)  # refuses to create an index just to delete from it
         store = self.store(create=True)
         with self._write_lock:
             store.delete(document)
+            store.sources.delete(document)
 
     # --- reads -----------------------------------------------------------------------------
     def search(
@@ -271,38 +272,33 @@ class RagService:
         """The parsed document whose ``text`` the remark offsets point into (NotFoundError when absent)."""
         return self.document(document)
 
-    def sources_dir(self) -> Path:
-        from rag.sources import SOURCES_DIR
-
-        return Path(self.settings.index_dir) / SOURCES_DIR
-
-    def store_source(self, document: str, data: bytes) -> Path:
-        """Keep an uploaded PDF's bytes under ``{index_dir}/sources/{document}.pdf`` (atomic replace)."""
-        from rag import sources
-
-        return sources.store(self.sources_dir(), document, data)
+    def store_source(self, document: str, data: bytes) -> None:
+        """Keep an uploaded PDF's bytes as the document's source: ``{index_dir}/sources/{document}.pdf``
+        (atomic replace) with the embedded index, in Milvus with the Milvus store (every replica serves it)."""
+        self.store(create=True).sources.put(document, data)
 
     def remove_source(self, document: str) -> None:
-        from rag import sources
-
-        sources.remove(self.sources_dir(), document)
+        self.store(create=True).sources.delete(document)
 
     def has_source(self, document: str) -> bool:
-        """Cheap check for links: a source file is stored for ``document`` (serving checks more)."""
-        from rag import sources
+        """Cheap check for links: a source is stored for ``document`` (serving checks more)."""
+        return self.store(create=False).sources.has(document)
 
-        return sources.has(self.sources_dir(), document)
+    def sources_stored(self, documents: Iterable[str]) -> set[str]:
+        """Which of ``documents`` have a stored source (one look-up for all: a search's links)."""
+        return self.store(create=False).sources.stored(documents)
 
-    def source_path(self, document: str) -> Path | None:
-        """The stored source PDF of an indexed document, or None: only a regular file directly in the sources
-        folder whose bytes hash to the indexed document's sha256 counts (no links, nothing outside)."""
-        from rag import sources
+    def source_bytes(self, document: str) -> bytes | None:
+        """The stored source PDF of an indexed PDF document, or None: only bytes that hash to the indexed
+        document's sha256 count (embedded: only a regular file directly in the sources folder, no links)."""
+        from rag.sources import matches, source_name
 
         try:
-            sources.source_name(document)
+            source_name(document)
             doc = self.document(document)
         except NotFoundError:
             return None
-        return sources.verified(self.sources_dir(), doc)
-
-
+        if doc.format != "pdf":
+            return None
+        data = self.store(create=False).sources.get(document)
+        return data if matches(data, doc.sha256) else None

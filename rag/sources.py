@@ -1,7 +1,8 @@
-"""Uploaded source PDFs kept in the index folder (``{index_dir}/sources/{document}.pdf``).
+"""Uploaded source PDFs of the embedded index, kept in its folder (``{index_dir}/sources/{document}.pdf``).
 
-Only what the index holds is ever handed out: a regular file (no link) directly in that folder, named after
-an indexed PDF document, whose bytes hash to that document's sha256.
+``FileSources`` is the embedded store's ``sources`` (``index.backend.SourceStore``; the Milvus store keeps them
+in Milvus, ``index.milvus_sources``). Only a regular file (no link) directly in that folder, named after the
+document, is ever read; the service then serves it only when its bytes hash to the indexed document's sha256.
 """
 
 from __future__ import annotations
@@ -9,10 +10,10 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from rag.errors import NotFoundError
-from rag.types import ParsedDocument
 
 SOURCES_DIR = "sources"
 
@@ -59,13 +60,40 @@ def has(folder: Path, document: str) -> bool:
     return not path.is_symlink() and path.is_file()
 
 
-def verified(folder: Path, doc: ParsedDocument) -> Path | None:
-    """The stored source of ``doc`` when it is exactly the PDF the index was built from, else None."""
+def read(folder: Path, document: str) -> bytes | None:
+    """The bytes stored for ``document``: a regular file (no link) directly in ``folder``, else None."""
     try:
-        path = folder / f"{source_name(doc.document)}.pdf"
+        path = folder / f"{source_name(document)}.pdf"
         if path.is_symlink() or not path.is_file() or path.resolve().parent != folder.resolve():
             return None
-        data = path.read_bytes()
+        with path.open("rb") as handle:  # the bytes read are the bytes checked and served: no second open
+            return handle.read()
     except (OSError, NotFoundError):
         return None
-    return path if doc.format == "pdf" and hashlib.sha256(data).hexdigest() == doc.sha256 else None
+
+
+def matches(data: bytes | None, sha256: str) -> bool:
+    """``data`` is exactly the file the index was built from (its content hash)."""
+    return data is not None and hashlib.sha256(data).hexdigest() == sha256
+
+
+class FileSources:
+    """put / get / delete / stored of source PDFs in one folder (the embedded store's ``sources``)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+
+    def put(self, document: str, data: bytes) -> None:
+        store(self.folder, document, data)
+
+    def get(self, document: str) -> bytes | None:
+        return read(self.folder, document)
+
+    def delete(self, document: str) -> None:
+        remove(self.folder, document)
+
+    def stored(self, documents: Iterable[str]) -> set[str]:
+        return {d for d in documents if has(self.folder, d)}
+
+    def has(self, document: str) -> bool:
+        return has(self.folder, document)

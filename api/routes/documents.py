@@ -9,7 +9,6 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -235,8 +234,7 @@ async def delete_document(
     document: str, state: Annotated[AppState, Depends(get_state)], service: ReadyService
 ) -> DeleteResponse:
     async with state.write_lock:
-        await run_in_threadpool(service.delete, document)
-        await run_in_threadpool(service.remove_source, document)
+        await run_in_threadpool(service.delete, document)  # its source PDF goes with it
     log.info("deleted %s", document)
     return DeleteResponse(document=document)
 
@@ -249,7 +247,7 @@ def source_url(document: str) -> str:
 def source_urls(service: RagService, result: SearchResult) -> dict[str, str]:
     """document → source URL for the documents of ``result`` that have a stored source PDF."""
     documents = {hit.citation.document for hit in result.hits}
-    return {d: source_url(d) for d in sorted(documents) if service.has_source(d)}
+    return {d: source_url(d) for d in sorted(service.sources_stored(documents))}
 
 
 def text_json(service: RagService, document: str) -> dict[str, Any]:
@@ -272,25 +270,29 @@ async def get_document_text(document: str, service: ReadyService) -> dict[str, A
     return await run_in_threadpool(text_json, service, document)
 
 
+def inline_disposition(filename: str) -> str:
+    """``Content-Disposition: inline`` naming ``filename`` (RFC 6266 ``filename*`` when it is not ASCII-safe)."""
+    quoted = quote(filename)
+    return f'inline; filename="{filename}"' if quoted == filename else f"inline; filename*=utf-8''{quoted}"
+
+
 @router.get(
     "/documents/{document}/source",
-    response_class=FileResponse,
+    response_class=Response,
     summary="Source PDF / 原本 PDF",
     description=(
-        "The PDF that was uploaded for this document, kept in the index folder (`sources/`). Only a file that "
-        "the index holds is served: the document must be indexed from that very PDF (same sha256); anything "
-        "else, links and paths outside the folder included, is 404. Add `#page=N` to open it at a page."
+        "The PDF that was uploaded for this document, kept by the index: in its folder (`sources/`) for the "
+        "embedded index, in Milvus with `RAG_STORE` (so every replica serves it). Only what the index holds is "
+        "served: the document must be indexed from that very PDF (same sha256); anything else, links and paths "
+        "outside the folder included, is 404. Add `#page=N` to open it at a page."
     ),
     responses={200: {"content": {"application/pdf": {}}, "description": "The PDF."}, **error_responses(401, 404, 503)},
     dependencies=[Depends(require_read_key)],
 )
-async def get_document_source(document: str, service: ReadyService) -> FileResponse:
-    path = await run_in_threadpool(service.source_path, document)
-    if path is None:
+async def get_document_source(document: str, service: ReadyService) -> Response:
+    data = await run_in_threadpool(service.source_bytes, document)
+    if data is None:
         raise NotFoundError(f"no stored source PDF for {document!r}: only PDF uploads keep their source")
-    return FileResponse(
-        path,
-        media_type="application/pdf",
-        filename=f"{document}.pdf",
-        content_disposition_type="inline",
+    return Response(
+        data, media_type="application/pdf", headers={"Content-Disposition": inline_disposition(f"{document}.pdf")}
     )
