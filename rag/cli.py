@@ -5,7 +5,6 @@ The library raises `RagError`s; this module turns them into one-line messages an
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from dataclasses import asdict
@@ -14,10 +13,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from rag.errors import IndexStoreError, InputError, ModelError, NotFoundError, ParseError, RagError
+from rag.cli_common import IndexOpt, ModelOpt, cli_settings, echo_json, fail
+from rag.cli_index import index_app, model_app
+from rag.errors import InputError, RagError
 
 if TYPE_CHECKING:  # imported where used: `rag --help` and `rag parse` stay light (no pydantic-settings)
-    from rag.settings import Settings
     from rag.types import SearchResult
 
 app = typer.Typer(
@@ -26,47 +26,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-index_app = typer.Typer(help="Inspect and edit the index.", no_args_is_help=True)
-model_app = typer.Typer(help="The embedding model.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
 app.add_typer(model_app, name="model")
-
-EXIT_CODES: dict[type[RagError], int] = {
-    InputError: 2,
-    NotFoundError: 3,
-    ParseError: 4,
-    IndexStoreError: 5,
-    ModelError: 6,
-}
-
-IndexOpt = Annotated[
-    Path | None, typer.Option("--index", help="Index directory (default: RAG_INDEX_DIR or data/index).")
-]
-ModelOpt = Annotated[
-    str | None, typer.Option("--model", help="Embedding model: bundled default, a model id or a local path.")
-]
-
-
-def _settings(index: Path | None = None, model: str | None = None, **extra: Any) -> Settings:
-    from rag.settings import get_settings
-
-    update: dict[str, Any] = {k: v for k, v in extra.items() if v is not None}
-    if index is not None:
-        update["index_dir"] = index
-    if model is not None:
-        update["model"] = model
-    return get_settings().model_copy(update=update)
-
-
-def _fail(exc: RagError) -> typer.Exit:
-    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-    code = next((c for t, c in EXIT_CODES.items() if isinstance(exc, t)), 1)
-    return typer.Exit(code)
-
-
-def _echo_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
-
 
 @app.callback()
 def _main(verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Log progress.")] = False) -> None:
@@ -86,9 +47,9 @@ def parse(
     try:
         doc = parse_file(file)
     except RagError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     if as_json:
-        _echo_json(to_json(doc))
+        echo_json(to_json(doc))
         return
     m = doc.meeting
     typer.echo(f"{m.title}  第{m.session}回  {m.date}  {m.place or ''}")
@@ -118,11 +79,11 @@ def ingest(
         raise typer.Exit(_parse_all(paths))
     from rag.service import RagService
 
-    svc = RagService(_settings(index, model))
+    svc = RagService(cli_settings(index, model))
     try:
         report = svc.ingest(paths, progress=sys.stderr.isatty())
     except RagError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     finally:
         svc.close()  # writes a lagging vectors.faiss now rather than at the next open
     for reason in report.skipped.values():
@@ -183,13 +144,13 @@ def search(
     filters = Filters(
         meeting=meeting, date_from=date_from, date_to=date_to, topic=topic, speaker=speaker, document=document
     )
-    svc = RagService(_settings(index, model))
+    svc = RagService(cli_settings(index, model))
     try:
         result = svc.search(question, k=k, filters=filters, mode=mode, rerank=rerank)
     except RagError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     if as_json:
-        _echo_json(result_to_json(result))
+        echo_json(result_to_json(result))
     else:
         _print_result(result)
 
@@ -252,114 +213,15 @@ def brief(
         chosen = fmt or (format_for_path(out) if out is not None else "md")
         if chosen == "docx" and out is None:
             raise InputError("a .docx pack is binary: write it to a file with -o brief.docx")
-        pack = build_pack(RagService(_settings(index, model)), questions, k=k, lang=lang, context=context)
+        pack = build_pack(RagService(cli_settings(index, model)), questions, k=k, lang=lang, context=context)
         data = render(pack, chosen)
     except RagError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     if out is None:
         sys.stdout.write(data.decode("utf-8"))
     else:
         out.write_bytes(data)
         typer.echo(f"wrote {out} ({len(pack.questions)} questions, {len(pack.evidence)} remarks quoted)")
-
-
-@index_app.command("info")
-def index_info(index: IndexOpt = None, model: ModelOpt = None) -> None:
-    """Show the manifest and counts of the index."""
-    from rag.service import RagService
-
-    try:
-        _echo_json(RagService(_settings(index, model)).info())
-    except RagError as exc:
-        raise _fail(exc) from exc
-
-
-@index_app.command("ls")
-def index_ls(
-    index: IndexOpt = None,
-    model: ModelOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-) -> None:
-    """List the indexed documents (id, date, meeting, remarks)."""
-    from rag.service import RagService
-
-    svc = RagService(_settings(index, model))
-    try:
-        svc.info()  # refuses an index that does not exist instead of creating one
-        docs = svc.documents()
-    except RagError as exc:
-        raise _fail(exc) from exc
-    if as_json:
-        _echo_json(docs)
-        return
-    for d in docs:
-        typer.echo(f"{d['document']}\t{d.get('date') or '-'}\t{d.get('title') or ''}\t{d.get('remarks', 0)} remarks")
-
-
-@index_app.command("rm")
-def index_rm(
-    document: Annotated[str, typer.Argument(help="Document id (file name without extension).")],
-    index: IndexOpt = None,
-    model: ModelOpt = None,
-) -> None:
-    """Delete one document, its remarks and its stored source PDF from the index."""
-    from rag.service import RagService
-
-    try:
-        RagService(_settings(index, model)).delete(document)
-    except RagError as exc:
-        raise _fail(exc) from exc
-    typer.echo(f"deleted {document}")
-
-
-@index_app.command("verify")
-def index_verify(index: IndexOpt = None) -> None:
-    """Check that every vector has its row and the reverse."""
-    from index import verify
-
-    settings = _settings()
-    if settings.store and index is None:  # RAG_STORE: the Milvus store
-        from index.milvus_verify import verify_milvus
-
-        problems = verify_milvus(settings.store)
-    else:
-        problems = verify(Path(index or settings.index_dir))
-    for p in problems:
-        typer.secho(p, fg=typer.colors.RED, err=True)
-    typer.echo("ok" if not problems else f"{len(problems)} problem(s)")
-    raise typer.Exit(1 if problems else 0)
-
-
-@index_app.command("migrate")
-def index_migrate(
-    to: Annotated[str, typer.Option("--to", help="Milvus store: milvus://host:19530, http://host:port or PATH.db.")],
-    index: IndexOpt = None,
-) -> None:
-    """Copy the embedded index into a Milvus store, vectors included (no re-embedding)."""
-    from index.migrate import migrate
-
-    try:
-        report = migrate(Path(index or _settings().index_dir), to)
-    except RagError as exc:
-        raise _fail(exc) from exc
-    except ValueError as exc:
-        raise _fail(InputError(str(exc))) from exc
-    typer.echo(
-        f"migrated to {to}: added {len(report.added)}, replaced {len(report.replaced)}, "
-        f"unchanged {len(report.unchanged)}, chunks {report.chunks}, source PDFs {report.sources}"
-    )
-
-
-@model_app.command("materialize")
-def model_materialize(model: ModelOpt = None) -> None:
-    """Build (once) and load the embedding model, so later starts work offline."""
-    from rag.embed import load_embedder
-
-    try:
-        emb = load_embedder(_settings(model=model))
-    except RagError as exc:
-        raise _fail(exc) from exc
-    typer.echo(f"{emb.model_id} ready (dim {emb.dim}, fingerprint {emb.fingerprint[:12]})")
 
 
 @app.command()
@@ -373,7 +235,7 @@ def serve(
     from api.preload import Preload
     from rag.service import RagService
 
-    settings = _settings(index, model, host=host, port=port)
+    settings = cli_settings(index, model, host=host, port=port)
     preload = Preload(RagService(settings))  # the index loads while the web stack is imported
     from api.main import run
 
@@ -395,7 +257,7 @@ def show(
     from rag.context import context_to_json
     from rag.service import RagService
 
-    svc = RagService(_settings(index, model))
+    svc = RagService(cli_settings(index, model))
     try:
         ctx = svc.remark_context(
             remark_id, context if before is None else before, context if after is None else after
@@ -403,9 +265,9 @@ def show(
         source = f"/documents/{ctx.doc.document}/source" if svc.has_source(ctx.doc.document) else None
         data = context_to_json(ctx, source=source)
     except RagError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     if as_json:
-        _echo_json(data)
+        echo_json(data)
         return
     meeting = data["meeting"]
     typer.secho(f"{meeting['title']} · {meeting['date'] or ''} · {data['document']}", bold=True)
