@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar, cast
 
 from index.backend import MilvusTarget
-from index.queries import _check_date
+from index.filters import check_date
 from index.schema import normalize
 from rag.errors import IndexStoreError
 from rag.types import Filters
@@ -178,7 +178,7 @@ def in_list(field: str, values: Sequence[Any]) -> str:
 def filter_expr(filters: Filters | None) -> str | None:
     """The Milvus expression over the filter fields (remarks and chunks) for ``filters``; None: no filter.
 
-    Same meaning as ``index.queries.filter_where``: substrings after NFKC + casefold, date prefixes."""
+    Same meaning as ``index.filters.filter_where``: substrings after NFKC + casefold, date prefixes."""
     if filters is None:
         return None
     clauses: list[str] = []
@@ -186,9 +186,9 @@ def filter_expr(filters: Filters | None) -> str | None:
         value = normalize(filters.meeting)
         clauses.append(f"({_contains('f_title', value)} or {_contains('f_body', value)})")
     if filters.date_from:
-        clauses.append(f"f_date >= {literal(_check_date('date_from', filters.date_from))}")
+        clauses.append(f"f_date >= {literal(check_date('date_from', filters.date_from))}")
     if filters.date_to:
-        value = _check_date("date_to", filters.date_to)
+        value = check_date("date_to", filters.date_to)
         clauses.append(
             f'(f_date != "" and f_date <= {literal(value + "~")})'
         )  # "~" sorts after digits and "-"

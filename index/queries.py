@@ -1,9 +1,8 @@
-"""SQL on the index database: writing a document's rows, filters, and turning rows back into records."""
+"""SQL on the index database: writing a document's rows and turning rows back into records (filters: index/filters.py)."""
 
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -12,12 +11,10 @@ from typing import Any
 import numpy as np
 
 from index.manifest import now_iso
-from index.schema import normalize
-from rag.errors import InputError, NotFoundError
+from rag.errors import NotFoundError
 from rag.types import (
     Attendee,
     Chunk,
-    Filters,
     Meeting,
     ParsedDocument,
     Remark,
@@ -27,7 +24,6 @@ from rag.types import (
 )
 
 _BATCH = 900  # stays under SQLite's bound-parameter limit
-_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
 _REMARK_COLUMNS = (
     "r.remark_id, r.document, r.ordinal, r.text, r.topic, r.topic_number, r.speaker, r.role, r.pages, "
@@ -184,82 +180,6 @@ def fetch_vectors(conn: sqlite3.Connection, ids: np.ndarray, dim: int) -> tuple[
     found = np.array([r[0] for r in rows], np.int64)
     matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), dim)
     return found, matrix
-
-
-# --- filters ---------------------------------------------------------------------------------
-def _check_date(name: str, value: str) -> str:
-    if not _DATE.match(value):
-        raise InputError(f"{name} must be an ISO date (YYYY-MM-DD, YYYY-MM or YYYY), got {value!r}")
-    return value
-
-
-def filter_where(filters: Filters | None) -> tuple[str, list[Any]] | None:
-    """A WHERE clause over ``remarks r`` for ``filters``; None when nothing is filtered.
-
-    The document-level conditions (meeting, dates, document) go into one uncorrelated subquery over
-    ``documents``, so they are evaluated once per document, not once per remark."""
-    if filters is None:
-        return None
-    doc_clauses: list[str] = []
-    doc_params: list[Any] = []
-    if filters.meeting:
-        doc_clauses.append("(instr(norm(d.title), ?) > 0 OR instr(norm(d.body), ?) > 0)")
-        doc_params += [normalize(filters.meeting)] * 2
-    if filters.date_from:
-        value = _check_date("date_from", filters.date_from)
-        doc_clauses.append("substr(d.date, 1, ?) >= ?")
-        doc_params += [len(value), value]
-    if filters.date_to:
-        value = _check_date("date_to", filters.date_to)
-        doc_clauses.append("substr(d.date, 1, ?) <= ?")
-        doc_params += [len(value), value]
-    if filters.document:
-        doc_clauses.append("d.document = ?")
-        doc_params.append(filters.document)
-    clauses: list[str] = []
-    params: list[Any] = []
-    if doc_clauses:
-        clauses.append(
-            "r.document IN (SELECT d.document FROM documents d WHERE " + " AND ".join(doc_clauses) + ")"
-        )
-        params += doc_params
-    if filters.topic:
-        topic = normalize(filters.topic).strip()
-        if topic.isdigit():
-            clauses.append("r.topic_number = ?")
-            params.append(int(topic))
-        else:
-            clauses.append("instr(norm(r.topic), ?) > 0")
-            params.append(topic)
-    if filters.speaker:
-        clauses.append("(instr(norm(r.speaker), ?) > 0 OR instr(norm(r.role), ?) > 0)")
-        params += [normalize(filters.speaker)] * 2
-    if filters.speaker_group:
-        clauses.append("instr(norm(r.speaker_group), ?) > 0")
-        params.append(normalize(filters.speaker_group))
-    if not clauses:
-        return None
-    return " AND ".join(clauses), params
-
-
-def chunk_ids_for(conn: sqlite3.Connection, filters: Filters | None) -> np.ndarray | None:
-    where = filter_where(filters)
-    if where is None:
-        return None
-    rows = conn.execute(
-        "SELECT c.chunk_id FROM chunks c JOIN remarks r ON c.remark_id = r.remark_id "
-        f"WHERE {where[0]} ORDER BY c.chunk_id",  # noqa: S608
-        where[1],
-    ).fetchall()
-    return np.array([row[0] for row in rows], dtype=np.int64)
-
-
-def remark_ids_for(conn: sqlite3.Connection, filters: Filters | None) -> set[str] | None:
-    where = filter_where(filters)
-    if where is None:
-        return None
-    rows = conn.execute(f"SELECT r.remark_id FROM remarks r WHERE {where[0]}", where[1]).fetchall()  # noqa: S608
-    return {row[0] for row in rows}
 
 
 # --- reads -----------------------------------------------------------------------------------

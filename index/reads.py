@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from index import filters as filters_sql
 from index import queries, tokens
 from index.tokens import CorpusDelta
 from rag.types import Filters, ParsedDocument, StoredChunk, StoredRemark
@@ -20,11 +21,11 @@ class StoreReads:
 
     def chunk_ids_for(self, filters: Filters | None) -> np.ndarray | None:
         with self._lock:
-            return queries.chunk_ids_for(self._conn, filters)
+            return filters_sql.chunk_ids_for(self._conn, filters)
 
     def remark_ids_for(self, filters: Filters | None) -> set[str] | None:
         with self._lock:
-            return queries.remark_ids_for(self._conn, filters)
+            return filters_sql.remark_ids_for(self._conn, filters)
 
     def chunks(self, chunk_ids: Sequence[int]) -> list[StoredChunk]:
         with self._lock:
