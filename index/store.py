@@ -261,7 +261,7 @@ class IndexStore(StoreReads, VectorSync):
             index_tokens.put_tokens(conn, [p for p in pairs if p[0] in known])
 
     def delete(self, document: str) -> None:
-        """Remove a document, its remarks and chunks; NotFoundError when it is not in the index."""
+        """Remove a document, its remarks, chunks and stored source PDF; NotFoundError when it is not indexed."""
         self._require_writable()
         with self._lock, self._write_lock.hold():
             with queries.immediate(self._conn) as conn:
@@ -273,6 +273,7 @@ class IndexStore(StoreReads, VectorSync):
                 queries.delete_document_rows(conn, document)
                 gen_before, manifest = self._bump(conn)
             self._after_write(manifest, gen_before, removed, _NO_IDS, np.empty((0, self.dim), np.float32))
+            self.sources.delete(document)  # after the commit: a crash before it leaves an unserved file, no loss
 
     def _document_chunk_ids(self, document: str) -> np.ndarray:
         rows = self._conn.execute(

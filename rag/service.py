@@ -205,8 +205,7 @@ class RagService:
         self.store(create=False)  # refuses to create an index just to delete from it
         store = self.store(create=True)
         with self._write_lock:
-            store.delete(document)
-            store.sources.delete(document)
+            store.delete(document)  # each store removes the document's source PDF with it
 
     # --- reads -----------------------------------------------------------------------------
     def search(
