@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     glossary: Path | None = Field(
         default=None, description="Extra English→Japanese glossary (TSV) added to the built-in one (RAG_GLOSSARY)."
     )
+    calibration: Path | None = Field(
+        default=None,
+        description="A calibration file written by `python -m eval.tune --out` (RAG_CALIBRATION); default: the "
+        "one shipped in rag/retrieve/calibration.json.",
+    )
 
     answer_pairs: bool = Field(
         default=False,

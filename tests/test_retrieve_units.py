@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from rag.errors import InputError
+from rag.retrieve import confidence
 from rag.retrieve.confidence import Calibration, ConfidenceModel, load_calibration
 from rag.retrieve.diversity import bigrams, collapse_near_duplicates, overlap
 from rag.retrieve.fusion import fuse, lexical_margin, normalize
@@ -212,10 +213,13 @@ def test_confidence_is_a_logistic_of_named_features() -> None:
         ConfidenceModel(features=("dense",), weights=(1.0, 2.0))
 
 
-def test_calibration_file_fallbacks(tmp_path: Path) -> None:
+def test_calibration_file_fallbacks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "calibration.json"
-    assert load_calibration("m", path).source == "built-in"
-    assert load_calibration("m", path).retrieval == RetrievalParams()  # dense only without a file
+    with pytest.raises(InputError, match="python -m eval.tune --out"):
+        load_calibration("m", path)  # a file the user named must exist
+    monkeypatch.setattr(confidence, "CALIBRATION_PATH", path)  # the shipped file missing: built-in values
+    assert load_calibration("m").source == "built-in"
+    assert load_calibration("m").retrieval == RetrievalParams()  # dense only without a file
     default = Calibration(retrieval=RetrievalParams(w_lex_ja=0.2)).to_dict()
     special = Calibration(retrieval=RetrievalParams(w_lex_ja=0.6)).to_dict()
     path.write_text(json.dumps({"models": {"m": special}, "default": default}), encoding="utf-8")

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rag.errors import InputError
 from rag.retrieve.params import RetrievalParams
 
 logger = logging.getLogger(__name__)
@@ -107,6 +108,8 @@ class Calibration:
 
 def load_calibration(model_id: str, path: Path | None = None) -> Calibration:
     """The calibration for `model_id`, else the file's "default" entry, else built-in values (dense only)."""
+    if path is not None and not path.is_file():
+        raise InputError(f"calibration file {path} not found; write one with `python -m eval.tune --out {path}`")
     path = path or CALIBRATION_PATH
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

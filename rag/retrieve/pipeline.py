@@ -56,8 +56,9 @@ class Retriever:
         self.store: StoreLike = store
         self.embedder = embedder
         self.settings = settings
-        self.calibration: Calibration = load_calibration(str(getattr(embedder, "model_id", "")))
-        self._model_free: Calibration = load_calibration("")  # the file's "default" entry
+        cal_path = settings.calibration
+        self.calibration: Calibration = load_calibration(str(getattr(embedder, "model_id", "")), cal_path)
+        self._model_free: Calibration = load_calibration("", cal_path)  # the file's "default" entry
         self.tokenizer = tokenizer or JapaneseTokenizer("A")
         self.glossary: Glossary = load_glossary([settings.glossary] if settings.glossary else [])
         self._cross_encoder: PairScorer | None = cross_encoder  # type: ignore[assignment]
