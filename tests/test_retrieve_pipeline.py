@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -187,3 +189,15 @@ def test_lexical_index_follows_the_store_generation(retriever: Retriever) -> Non
     assert retriever.refresh() is first
     store.generation += 1
     assert retriever.refresh() is not first
+
+
+def test_settings_calibration_file_is_served(tmp_path: Path) -> None:
+    embedder = HashingEmbedder(64)
+    path = tmp_path / "mine.json"
+    own = Calibration(retrieval=RetrievalParams(w_lex_ja=0.7, date_bonus=0.05)).to_dict()
+    path.write_text(json.dumps({"models": {"hash:64": own}}), encoding="utf-8")
+    retriever = Retriever(FakeStore(embedder), embedder, Settings(model="hash:64", calibration=path))
+    assert retriever.calibration.retrieval.w_lex_ja == 0.7 and retriever.calibration.source == "mine.json:hash:64"
+    assert retriever.search("令和４年の会合でのスタートアップの資金調達の課題は？", k=1).hits[0].remark_id == "B#1"
+    with pytest.raises(InputError, match="calibration file .*missing.json not found"):
+        Retriever(FakeStore(embedder), embedder, Settings(model="hash:64", calibration=tmp_path / "missing.json"))
