@@ -11,8 +11,8 @@ import numpy as np
 from rag.retrieve.confidence import ConfidenceModel
 
 # cosine-scale features are only meaningful for the model they were fitted with
-MODEL_FEATURES = ("dense", "dense_margin", "rel_margin", "lex_cov", "corpus_cov", "is_en")
-MODEL_FREE_FEATURES = ("rel_margin", "lex_cov", "corpus_cov", "is_en")
+MODEL_FEATURES = ("dense", "dense_margin", "rel_margin", "lex_cov", "corpus_cov", "glossary_miss", "is_en")
+MODEL_FREE_FEATURES = ("rel_margin", "lex_cov", "corpus_cov", "glossary_miss", "is_en")
 # a right answer withheld at most once in 50 on dev: refusing a question the index answers costs the user more
 # than showing a weak hit flagged by its confidence
 MAX_WITHHELD = 0.02

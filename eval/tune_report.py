@@ -2,7 +2,9 @@
 
 Per collection and language: the tuned default against dense-only (MRR@10, hit@1, nDCG@10), with the paired
 t-test; each stage switched off against the default; the leave-one-collection-out fits scored on the held-out
-collection's test questions; the confidence model's ECE with reliability bins; abstention per language.
+collection's test questions; the confidence model's ECE with reliability bins; abstention per language; and the
+confidence model refitted without each collection (on the others' dev questions, with that collection's LOCO
+retrieval fit), scored on the held-out collection's test questions.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 from eval.calibrate import reliability
 from eval.metrics import bootstrap_ci, paired_test
-from eval.tune import STAGES, Tuner, top_rows
+from eval.tune import STAGES, Tuner, fit_confidence, top_rows
 from eval.tune_data import Item
 from rag.retrieve.confidence import Calibration
 from rag.retrieve.params import RetrievalParams
@@ -59,7 +61,8 @@ def held_out_report(tuner: Tuner, cal: Calibration, default: Calibration,
     params = cal.retrieval
     groups = _groups(tuner, "test")
     report: dict[str, Any] = {"calibration": {k: calibration_file[k] for k in ("command", "collections", "chosen", "stages")},
-                              "default_vs_dense": {}, "stages_off": {}, "loco": {}, "confidence": {}, "abstention": {}}
+                              "default_vs_dense": {}, "stages_off": {}, "loco": {}, "confidence": {}, "abstention": {},
+                              "confidence_loco": {}}
     for key, items in groups.items():
         report["default_vs_dense"][key] = _compare(tuner, items, (params, "dense"), (params, "hybrid"))
     for stage, off in STAGES.items():
@@ -80,7 +83,30 @@ def held_out_report(tuner: Tuner, cal: Calibration, default: Calibration,
                    if it.lang == lang and it.answerable == (kind == "answerable")]
             refused = sum(1 for p, _ in sel if not cal.confidence.answerable(p))
             report["abstention"][f"{lang}/{kind}"] = {"n": len(sel), "abstained": refused}
+    for name, fitted in loco.items():
+        report["confidence_loco"][name] = _confidence_without(tuner, name, fitted, cal.confidence.features)
     return report
+
+
+def _abstention(probs: Sequence[float], rows: Sequence[tuple[Item, dict[str, float], bool]], threshold: float) -> dict[str, list[int]]:
+    """{'ja/unanswerable': [abstained, n], ...} over the languages and kinds present."""
+    out: dict[str, list[int]] = {}
+    for p, (it, _, _) in zip(probs, rows, strict=True):
+        cell = out.setdefault(f"{it.lang}/{'answerable' if it.answerable else 'unanswerable'}", [0, 0])
+        cell[0] += int(p < threshold)
+        cell[1] += 1
+    return dict(sorted(out.items()))
+
+
+def _confidence_without(tuner: Tuner, name: str, params: RetrievalParams, features: Sequence[str]) -> dict[str, Any]:
+    """The confidence model fitted without collection `name` (its threshold too), on its test questions."""
+    train = [it for c, coll in tuner.collections.items() if c != name for it in coll.items if it.split == "dev"]
+    model = fit_confidence(top_rows(tuner, train, params), features)
+    held = top_rows(tuner, [it for it in tuner.collections[name].items if it.split == "test"], params)
+    probs = [model.probability(f) for _, f, _ in held]
+    rel = reliability(probs, [ok for _, _, ok in held])
+    return {"n": rel["n"], "ece": rel["ece"], "threshold": model.threshold,
+            "abstention": _abstention(probs, held, model.threshold)}
 
 
 def write_report(report: Mapping[str, Any], path: Path) -> None:
@@ -117,4 +143,11 @@ def markdown(report: Mapping[str, Any]) -> str:
         "", "## Abstention (test)", "", "| language / questions | n | abstained |", "|---|---:|---:|"]
     for key, row in report["abstention"].items():
         lines.append(f"| {key} | {row['n']} | {row['abstained']} |")
+    kinds = ("ja/unanswerable", "ja/answerable", "en/unanswerable", "en/answerable")
+    lines += ["", "## Confidence without each collection (fitted on the others' dev, scored on this one's test)", "",
+              "| held out | n | ECE | threshold | " + " | ".join(f"{k} abstained" for k in kinds) + " |",
+              "|---|---:|---:|---:|" + "---:|" * len(kinds)]
+    for name, row in report.get("confidence_loco", {}).items():
+        cells = [f"{row['abstention'][k][0]} of {row['abstention'][k][1]}" if k in row["abstention"] else "" for k in kinds]
+        lines.append(f"| {name} | {row['n']} | {row['ece']} | {row['threshold']} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

@@ -3,6 +3,8 @@ and the rule that an optimum on a grid edge extends the grid."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from eval.calibrate import choose_threshold, fit_logistic, reliability
@@ -61,3 +63,18 @@ def test_grid_and_stages_name_real_parameters() -> None:
     for off in STAGES.values():
         assert set(off) <= fields
         RetrievalParams(**off)  # each "off" setting is a valid parameter value
+
+
+def test_abstention_counts_each_language_and_kind_below_the_threshold() -> None:
+    from types import SimpleNamespace
+
+    from eval.tune_report import _abstention
+
+    def item(lang: str, answerable: bool) -> SimpleNamespace:
+        return SimpleNamespace(lang=lang, answerable=answerable)
+
+    rows: list[tuple[Any, dict[str, float], bool]] = [(item("ja", False), {}, False), (item("ja", False), {}, False), (item("ja", True), {}, True),
+            (item("en", True), {}, True), (item("en", True), {}, False)]
+    probs = [0.1, 0.6, 0.3, 0.9, 0.39]
+    # threshold 0.4: ja unanswerable 0.1 abstained, 0.6 not; ja answerable 0.3 refused; en 0.39 refused, 0.9 not
+    assert _abstention(probs, rows, 0.4) == {"en/answerable": [1, 2], "ja/answerable": [1, 1], "ja/unanswerable": [1, 2]}

@@ -112,6 +112,20 @@ def test_english_question_gets_japanese_tokens_and_coverage(retriever: Retriever
     assert "流動" in tokens
 
 
+def test_glossary_topics_the_corpus_lacks_are_counted_apart_from_unknown_words(retriever: Retriever) -> None:
+    lexical = retriever.refresh()
+    # fisheries is a glossary topic (漁業, 水産) no remark mentions: half the content words name a missing topic
+    _, coverage, unmet = retriever.query_terms(lexical, parse_query("What about fisheries and quantum?"))
+    assert (coverage, unmet) == (pytest.approx(0.5), pytest.approx(0.5))
+    # a word the glossary does not know is uncovered but says nothing about the corpus's topics
+    _, coverage, unmet = retriever.query_terms(lexical, parse_query("What about zebras and quantum?"))
+    assert (coverage, unmet) == (pytest.approx(0.5), 0.0)
+    _, _, unmet = retriever.query_terms(lexical, parse_query("What about venture capital and quantum?"))
+    assert unmet == 0.0
+    _, _, unmet = retriever.query_terms(lexical, parse_query("漁業の支援は？"))
+    assert unmet == 0.0  # Japanese questions: the feature is English-only
+
+
 def test_glossary_lets_an_english_question_find_the_japanese_remark(retriever: Retriever) -> None:
     # the hashing embedder cannot cross languages: only the glossary's tokens can find B#2
     result = retriever.search("Is venture capital money stuck at the early stage?", k=3, mode="lexical")

@@ -34,10 +34,11 @@ def test_off_topic_questions_are_abstained_in_both_languages(service: RagService
     questions = _questions()
     answered = {qid: service.search(str(questions[qid]["question"]), k=5) for qid in OFF_TOPIC}
     wrong = {qid: round(r.hits[0].confidence, 3) for qid, r in answered.items() if r.answerable}
-    # The bar is all eight. Measured 2026-12-03: six abstained; ja-027 (confidence 0.41) and en-022
-    # (0.51) are answered, just above the threshold 0.40 (en-022 was 0.96 before English coverage stopped
-    # counting 量子技術 as covered by 技術). This floor guards what holds today.
-    assert len(wrong) <= 2, f"off-topic questions answered (top confidence): {wrong}"
+    # The bar is all eight. Measured 2026-12-03 with the glossary_miss feature: seven abstained;
+    # ja-027 (観光振興の予算, confidence 0.52) is answered above the threshold 0.40 (Japanese questions have no
+    # glossary_miss signal). Before that feature ja-027 (0.41) and en-022 (0.51) were answered. This floor
+    # guards what holds today.
+    assert len(wrong) <= 1, f"off-topic questions answered (top confidence): {wrong}"
 
 
 @pytest.mark.slow

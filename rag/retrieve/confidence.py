@@ -33,6 +33,7 @@ FEATURES = (
     "rel_margin",  # final relevance − the best final relevance among the other candidates
     "lex_cov",  # share of the question's distinct tokens found in the hit
     "corpus_cov",  # share of the question's content words found anywhere in the corpus
+    "glossary_miss",  # English: share of content words naming a glossary topic the corpus lacks
     "is_en",  # 1 for English questions
     "topic_hit",  # 1 when the question names an agenda item and the hit is under it
 )

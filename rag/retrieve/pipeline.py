@@ -178,7 +178,7 @@ class Retriever:
             allowed = self.store.remark_ids_for(filters)
             chunk_ids = self.store.chunk_ids_for(filters)
         depth = max(self.calibration.retrieval.depth, 4 * k)
-        tokens, coverage = self.query_tokens(corpus, query)
+        tokens, coverage, unmet = self.query_terms(corpus, query)
         if topics is None:
             topics = self.calibration.retrieval.topic_bonus > 0
         named = (
@@ -186,7 +186,7 @@ class Retriever:
             if topics and has_cue(query.folded)
             else frozenset()
         )
-        cands = Candidates(tokens=tokens, corpus_cov=coverage, topic_titles=named)
+        cands = Candidates(tokens=tokens, corpus_cov=coverage, glossary_miss=unmet, topic_titles=named)
         if allowed is not None and not allowed:
             return cands
 
@@ -226,29 +226,44 @@ class Retriever:
         return cands
 
     def query_tokens(self, lexical: Corpus, query: Query) -> tuple[list[str], float]:
-        """The question's BM25 tokens and the share of its content words the corpus has.
+        """The question's BM25 tokens and the share of its content words the corpus has (see `query_terms`)."""
+        tokens, coverage, _ = self.query_terms(lexical, query)
+        return tokens, coverage
+
+    def query_terms(self, lexical: Corpus, query: Query) -> tuple[list[str], float, float]:
+        """The question's BM25 tokens, the share of its content words the corpus has, and (English) the share
+        of its content words the glossary knows whose Japanese terms the corpus lacks.
 
         English questions add the Japanese terms of their glossary phrases; a content word counts as
         covered when it occurs in the corpus itself, or inside a glossary phrase one of whose Japanese terms has
-        every token in the corpus (量子技術 is not covered by 技術 alone).
+        every token in the corpus (量子技術 is not covered by 技術 alone). A glossary phrase none of whose terms
+        is covered names a policy topic the corpus does not discuss ("fisheries" over minutes without 漁業 or
+        水産): the third value, a feature of the confidence model. Japanese questions: 0.
         """
         tokens = lexical.query_tokens(query.undated, bridge=query.lang == "en")
         if query.lang != "en":
-            return tokens, lexical.coverage(tokens)
+            return tokens, lexical.coverage(tokens), 0.0
         expansion = self.glossary.expand(query.undated)
         covered: set[int] = set()
+        unmet: set[int] = set()
         vocabulary = lexical.vocabulary
         for m in expansion.matches:
             per_term = [self.tokenizer.tokenize(term) for term in m.terms]
+            span = range(m.start, m.end)
             if any(toks and all(t in vocabulary for t in toks) for toks in per_term):
-                covered.update(range(m.start, m.end))
+                covered.update(span)
+            else:
+                unmet.update(span)
             tokens.extend(t for toks in per_term for t in toks)
         content = [i for i, w in enumerate(expansion.words) if is_content_word(w)]
         for i in content:
             if expansion.words[i] in vocabulary:
                 covered.add(i)
-        coverage = len(covered.intersection(content)) / len(content) if content else 0.0
-        return list(dict.fromkeys(tokens)), coverage
+        if not content:
+            return list(dict.fromkeys(tokens)), 0.0, 0.0
+        coverage = len(covered.intersection(content)) / len(content)
+        missing = len(unmet.intersection(content).difference(covered)) / len(content)
+        return list(dict.fromkeys(tokens)), coverage, missing
 
     def _score_missing(self, dense: dict[str, float], missing: list[str], vec: np.ndarray) -> None:
         """Add exact dense scores for lexical candidates the dense leg did not return."""

@@ -125,6 +125,7 @@ def confidence_features(
                 "rel_margin": float(relevance[i]) - best_other_rel,
                 "lex_cov": token_share(cands, rid),
                 "corpus_cov": cands.corpus_cov,
+                "glossary_miss": cands.glossary_miss,
                 "is_en": 1.0 if query.lang == "en" else 0.0,
                 "topic_hit": 1.0 if named_topic(query, cands, rid) else 0.0,
             }

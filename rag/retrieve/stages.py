@@ -48,6 +48,7 @@ class Candidates:
 
     tokens: list[str]
     corpus_cov: float
+    glossary_miss: float = 0.0  # English: share of content words the glossary maps to terms the corpus lacks
     ids: list[str] = field(default_factory=list)
     dense: np.ndarray = field(default_factory=lambda: np.zeros(0))
     lexical: np.ndarray = field(default_factory=lambda: np.zeros(0))
