@@ -19,7 +19,7 @@ from eval.calibrate import reliability
 from eval.metrics import bootstrap_ci, paired_test
 from eval.tune import STAGES, Tuner, fit_confidence, top_rows
 from eval.tune_data import Item
-from rag.retrieve.confidence import Calibration
+from rag.retrieve.confidence import Calibration, ConfidenceModel
 from rag.retrieve.params import RetrievalParams
 
 
@@ -77,25 +77,25 @@ def held_out_report(tuner: Tuner, cal: Calibration, default: Calibration,
     for name in tuner.collections:
         sub = [(p, ok) for p, (it, _, ok) in zip(probs, rows, strict=True) if it.collection == name]
         report["confidence"][name] = reliability([p for p, _ in sub], [ok for _, ok in sub])
-    for lang in ("ja", "en"):
-        for kind in ("unanswerable", "answerable"):
-            sel = [(p, it) for p, (it, _, _) in zip(probs, rows, strict=True)
-                   if it.lang == lang and it.answerable == (kind == "answerable")]
-            refused = sum(1 for p, _ in sel if not cal.confidence.answerable(p))
-            report["abstention"][f"{lang}/{kind}"] = {"n": len(sel), "abstained": refused}
+    report["abstention"] = _abstention(probs, rows, cal.confidence)
     for name, fitted in loco.items():
         report["confidence_loco"][name] = _confidence_without(tuner, name, fitted, cal.confidence.features)
     return report
 
 
-def _abstention(probs: Sequence[float], rows: Sequence[tuple[Item, dict[str, float], bool]], threshold: float) -> dict[str, list[int]]:
-    """{'ja/unanswerable': [abstained, n], ...} over the languages and kinds present."""
-    out: dict[str, list[int]] = {}
+KINDS = ("ja/unanswerable", "ja/answerable", "en/unanswerable", "en/answerable")
+
+
+def _abstention(probs: Sequence[float], rows: Sequence[tuple[Item, dict[str, float], bool]],
+                model: ConfidenceModel) -> dict[str, dict[str, int]]:
+    """{'ja/unanswerable': {'n': …, 'abstained': …}, …}: how many questions of each language and kind the
+    model abstains on."""
+    out = {k: {"n": 0, "abstained": 0} for k in KINDS}
     for p, (it, _, _) in zip(probs, rows, strict=True):
-        cell = out.setdefault(f"{it.lang}/{'answerable' if it.answerable else 'unanswerable'}", [0, 0])
-        cell[0] += int(p < threshold)
-        cell[1] += 1
-    return dict(sorted(out.items()))
+        cell = out.setdefault(f"{it.lang}/{'answerable' if it.answerable else 'unanswerable'}", {"n": 0, "abstained": 0})
+        cell["n"] += 1
+        cell["abstained"] += int(not model.answerable(p))
+    return out
 
 
 def _confidence_without(tuner: Tuner, name: str, params: RetrievalParams, features: Sequence[str]) -> dict[str, Any]:
@@ -106,7 +106,7 @@ def _confidence_without(tuner: Tuner, name: str, params: RetrievalParams, featur
     probs = [model.probability(f) for _, f, _ in held]
     rel = reliability(probs, [ok for _, _, ok in held])
     return {"n": rel["n"], "ece": rel["ece"], "threshold": model.threshold,
-            "abstention": _abstention(probs, held, model.threshold)}
+            "abstention": _abstention(probs, held, model)}
 
 
 def write_report(report: Mapping[str, Any], path: Path) -> None:
@@ -143,11 +143,10 @@ def markdown(report: Mapping[str, Any]) -> str:
         "", "## Abstention (test)", "", "| language / questions | n | abstained |", "|---|---:|---:|"]
     for key, row in report["abstention"].items():
         lines.append(f"| {key} | {row['n']} | {row['abstained']} |")
-    kinds = ("ja/unanswerable", "ja/answerable", "en/unanswerable", "en/answerable")
     lines += ["", "## Confidence without each collection (fitted on the others' dev, scored on this one's test)", "",
-              "| held out | n | ECE | threshold | " + " | ".join(f"{k} abstained" for k in kinds) + " |",
-              "|---|---:|---:|---:|" + "---:|" * len(kinds)]
+              "| held out | n | ECE | threshold | " + " | ".join(f"{k} abstained" for k in KINDS) + " |",
+              "|---|---:|---:|---:|" + "---:|" * len(KINDS)]
     for name, row in report.get("confidence_loco", {}).items():
-        cells = [f"{row['abstention'][k][0]} of {row['abstention'][k][1]}" if k in row["abstention"] else "" for k in kinds]
+        cells = [f"{row['abstention'][k]['abstained']} of {row['abstention'][k]['n']}" for k in KINDS]
         lines.append(f"| {name} | {row['n']} | {row['ece']} | {row['threshold']} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

@@ -9,6 +9,7 @@ import pytest
 
 from eval.calibrate import choose_threshold, fit_logistic, reliability
 from eval.tune import GRID, STAGES, _extension
+from rag.retrieve.confidence import ConfidenceModel
 from rag.retrieve.params import RetrievalParams
 
 
@@ -77,4 +78,7 @@ def test_abstention_counts_each_language_and_kind_below_the_threshold() -> None:
             (item("en", True), {}, True), (item("en", True), {}, False)]
     probs = [0.1, 0.6, 0.3, 0.9, 0.39]
     # threshold 0.4: ja unanswerable 0.1 abstained, 0.6 not; ja answerable 0.3 refused; en 0.39 refused, 0.9 not
-    assert _abstention(probs, rows, 0.4) == {"en/answerable": [1, 2], "ja/answerable": [1, 1], "ja/unanswerable": [1, 2]}
+    model = ConfidenceModel(("dense",), (1.0,), 0.0, 0.4)
+    assert _abstention(probs, rows, model) == {
+        "ja/unanswerable": {"n": 2, "abstained": 1}, "ja/answerable": {"n": 1, "abstained": 1},
+        "en/unanswerable": {"n": 0, "abstained": 0}, "en/answerable": {"n": 2, "abstained": 1}}

@@ -102,13 +102,13 @@ def retriever(tmp_path: Path) -> Retriever:
 
 def test_english_question_gets_japanese_tokens_and_coverage(retriever: Retriever) -> None:
     lexical = retriever.refresh()
-    tokens, coverage = retriever.query_tokens(lexical, parse_query("What about venture capital and quantum?"))
+    tokens, coverage, _ = retriever.query_terms(lexical, parse_query("What about venture capital and quantum?"))
     assert {"ベンチャー", "キャピタル", "量子"} <= set(tokens)
     assert coverage == 1.0  # venture, capital, quantum all reach the corpus through the glossary
-    tokens, coverage = retriever.query_tokens(lexical, parse_query("What about fisheries and quantum?"))
+    tokens, coverage, _ = retriever.query_terms(lexical, parse_query("What about fisheries and quantum?"))
     assert "量子" in tokens and coverage == pytest.approx(0.5)  # 漁業 is in no remark
     # the user's glossary (RAG_GLOSSARY) is used too
-    tokens, _ = retriever.query_tokens(lexical, parse_query("the liquidity of researchers"))
+    tokens, _, _ = retriever.query_terms(lexical, parse_query("the liquidity of researchers"))
     assert "流動" in tokens
 
 
@@ -136,7 +136,7 @@ def test_glossary_lets_an_english_question_find_the_japanese_remark(retriever: R
 
 def test_japanese_questions_are_not_expanded(retriever: Retriever) -> None:
     lexical = retriever.refresh()
-    tokens, coverage = retriever.query_tokens(lexical, parse_query("量子の研究は？"))
+    tokens, coverage, _ = retriever.query_terms(lexical, parse_query("量子の研究は？"))
     assert tokens == ["量子", "研究"] and coverage == 1.0
 
 

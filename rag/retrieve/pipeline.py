@@ -225,11 +225,6 @@ class Retriever:
         cands.best_share = max((token_share(cands, rid) for rid in ids), default=0.0)
         return cands
 
-    def query_tokens(self, lexical: Corpus, query: Query) -> tuple[list[str], float]:
-        """The question's BM25 tokens and the share of its content words the corpus has (see `query_terms`)."""
-        tokens, coverage, _ = self.query_terms(lexical, query)
-        return tokens, coverage
-
     def query_terms(self, lexical: Corpus, query: Query) -> tuple[list[str], float, float]:
         """The question's BM25 tokens, the share of its content words the corpus has, and (English) the share
         of its content words the glossary knows whose Japanese terms the corpus lacks.
