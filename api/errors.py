@@ -31,6 +31,7 @@ UPLOAD_FAILED = "upload_failed"
 INDEX_UNAVAILABLE = "index_unavailable"
 MODEL_UNAVAILABLE = "model_unavailable"
 NOT_READY = "not_ready"
+RANGE_NOT_SATISFIABLE = "range_not_satisfiable"
 UNAUTHORIZED = "unauthorized"
 WRITES_DISABLED = "writes_disabled"
 INTERNAL_ERROR = "internal_error"
@@ -44,6 +45,7 @@ _HTTP_CODES = {
     405: "method_not_allowed",
     413: FILE_TOO_LARGE,
     415: UNSUPPORTED_FILE_TYPE,
+    416: RANGE_NOT_SATISFIABLE,
     422: VALIDATION_ERROR,
     503: "unavailable",
 }

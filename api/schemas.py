@@ -40,6 +40,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         404: "Not found",
         413: "File over the size limit",
         415: "Unsupported file type (use .pdf, .txt, .md, .json (the Diet's API), .docx or .html)",
+        416: "Range not satisfiable (Content-Range: bytes */size)",
         422: "Invalid request or unreadable file",
         503: "Not ready (model/index loading) or writes disabled",
     }

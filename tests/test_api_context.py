@@ -3,6 +3,7 @@ the index folder, `rag show`, and evidence packs with context: one index (hashin
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -137,6 +138,20 @@ def test_pdf_source_is_stored_served_and_linked(env: tuple[httpx.Client, RagServ
     r = client.get(f"/documents/{PDF_ID}/source")
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
     assert r.content == PDF_SAMPLE.read_bytes()
+    pdf, etag = PDF_SAMPLE.read_bytes(), r.headers["etag"]
+    assert r.headers["accept-ranges"] == "bytes" and etag == f'"{hashlib.sha256(pdf).hexdigest()}"'
+    part = client.get(f"/documents/{PDF_ID}/source", headers={"Range": "bytes=100-199"})
+    assert part.status_code == 206 and part.content == pdf[100:200]
+    assert part.headers["content-range"] == f"bytes 100-199/{len(pdf)}"
+    tail = client.get(f"/documents/{PDF_ID}/source", headers={"Range": "bytes=-16", "If-Range": etag})
+    assert tail.status_code == 206 and tail.content == pdf[-16:]
+    stale = client.get(f"/documents/{PDF_ID}/source", headers={"Range": "bytes=0-9", "If-Range": '"other"'})
+    assert stale.status_code == 200 and stale.content == pdf
+    past = client.get(f"/documents/{PDF_ID}/source", headers={"Range": f"bytes={len(pdf)}-"})
+    assert past.status_code == 416 and past.headers["content-range"] == f"bytes */{len(pdf)}"
+    assert past.json()["error"]["code"] == "range_not_satisfiable"
+    cached = client.get(f"/documents/{PDF_ID}/source", headers={"If-None-Match": etag})
+    assert cached.status_code == 304 and cached.content == b""
 
     body = context(client, f"{PDF_ID}#2", before=1, after=0)
     assert body["source_url"] == f"/documents/{PDF_ID}/source"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Annotated, Any
@@ -15,12 +16,14 @@ from starlette.datastructures import UploadFile
 from api.deps import AppState, ReadyService, get_state, require_read_key, require_write_key
 from api.errors import (
     FILE_TOO_LARGE,
+    RANGE_NOT_SATISFIABLE,
     UNPARSEABLE_FILE,
     UNSUPPORTED_FILE_TYPE,
     UPLOAD_FAILED,
     VALIDATION_ERROR,
     ApiError,
 )
+from api.ranges import RangeNotSatisfiable, byte_range
 from api.schemas import (
     DeleteResponse,
     DocumentSummary,
@@ -284,15 +287,29 @@ def inline_disposition(filename: str) -> str:
         "The PDF that was uploaded for this document, kept by the index: in its folder (`sources/`) for the "
         "embedded index, in Milvus with `RAG_STORE` (so every replica serves it). Only what the index holds is "
         "served: the document must be indexed from that very PDF (same sha256); anything else, links and paths "
-        "outside the folder included, is 404. Add `#page=N` to open it at a page."
+        "outside the folder included, is 404. Add `#page=N` to open it at a page. One byte range per request is "
+        "served (`Range: bytes=0-1023`, 206; past the end, 416); the ETag is the PDF's sha256 (`If-None-Match`: 304)."
     ),
-    responses={200: {"content": {"application/pdf": {}}, "description": "The PDF."}, **error_responses(401, 404, 503)},
+    responses={200: {"content": {"application/pdf": {}}, "description": "The PDF."},
+               206: {"content": {"application/pdf": {}}, "description": "The requested byte range of the PDF."},
+               304: {"description": "Unchanged (If-None-Match)."}, **error_responses(401, 404, 416, 503)},
     dependencies=[Depends(require_read_key)],
 )
-async def get_document_source(document: str, service: ReadyService) -> Response:
+async def get_document_source(document: str, request: Request, service: ReadyService) -> Response:
     data = await run_in_threadpool(service.source_bytes, document)
     if data is None:
         raise NotFoundError(f"no stored source PDF for {document!r}: only PDF uploads keep their source")
-    return Response(
-        data, media_type="application/pdf", headers={"Content-Disposition": inline_disposition(f"{document}.pdf")}
-    )
+    etag = f'"{hashlib.sha256(data).hexdigest()}"'
+    headers = {"Content-Disposition": inline_disposition(f"{document}.pdf"), "Accept-Ranges": "bytes", "ETag": etag}
+    if etag in (t.strip() for t in request.headers.get("if-none-match", "").split(",")):
+        return Response(status_code=304, headers=headers)
+    try:
+        span = byte_range(request.headers.get("range"), len(data), if_range=request.headers.get("if-range"), etag=etag)
+    except RangeNotSatisfiable as exc:
+        raise ApiError(416, RANGE_NOT_SATISFIABLE, f"Range not satisfiable ({exc}); the PDF has {len(data)} bytes.",
+                       headers={"Content-Range": f"bytes */{len(data)}"}) from exc
+    if span is None:
+        return Response(data, media_type="application/pdf", headers=headers)
+    first, last = span
+    headers["Content-Range"] = f"bytes {first}-{last}/{len(data)}"
+    return Response(data[first : last + 1], status_code=206, media_type="application/pdf", headers=headers)
