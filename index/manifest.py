@@ -7,14 +7,17 @@ Kept in the ``meta`` table (updated inside every write transaction, so it is alw
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from index.schema import SCHEMA_VERSION
+from index.schema import SCHEMA_VERSION, connect, schema_version
 from index.vectors import atomic_write_bytes
 from rag.errors import IndexStoreError
+
+log = logging.getLogger(__name__)
 
 MANIFEST_FILE = "manifest.json"
 
@@ -81,6 +84,23 @@ def read_manifest_file(directory: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def read_index_manifest(directory: Path, db_file: str) -> dict[str, Any] | None:
+    """The manifest of the index in ``directory``: from its database ``db_file``, else from the mirrored
+    manifest.json; None when neither is there."""
+    db_path = directory / db_file
+    if db_path.exists():
+        try:
+            conn = connect(db_path, timeout_s=5.0)
+            try:
+                if schema_version(conn) is not None:
+                    return load_manifest(conn)
+            finally:
+                conn.close()
+        except Exception as exc:  # noqa: BLE001 - fall back to the mirrored file
+            log.warning("cannot read the manifest from %s: %s", db_path, exc)
+    return read_manifest_file(directory)
 
 
 def mismatch(manifest: dict[str, Any], *, model_id: str, fingerprint: str, dim: int) -> str | None:

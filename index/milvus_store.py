@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from index import exact
 from index import milvus_schema as ms
 from index.backend import MilvusTarget
 from index.manifest import mismatch, now_iso
@@ -291,9 +292,7 @@ class MilvusStore(MilvusReads):
     ) -> list[tuple[int, float]]:
         """(chunk_id, inner-product score) best first; only among ``chunk_ids`` when given (a filter's ids
         from ``chunk_ids_for`` are searched by the filter's expression, inside Milvus)."""
-        query = np.ascontiguousarray(vector, dtype=np.float32).reshape(-1)
-        if query.shape != (self.dim,):
-            raise ValueError(f"query vector has {query.size} values; this index holds {self.dim}-d vectors")
+        query = exact.query_vector(vector, self.dim)
         if k <= 0:
             return []
         expr = ""
@@ -319,10 +318,7 @@ class MilvusStore(MilvusReads):
         return [(int(h.get("chunk_id", h.get("id"))), float(h["distance"])) for h in hits]
 
     def _exact(self, query: np.ndarray, k: int, allowed: np.ndarray) -> list[tuple[int, float]]:
-        ids, matrix = self._fetch_vectors(allowed.tolist())
-        scores = matrix @ query
-        top = np.argsort(-scores, kind="stable")[:k]
-        return [(int(ids[i]), float(scores[i])) for i in top]
+        return exact.top_k(*self._fetch_vectors(allowed.tolist()), query, k)
 
     def _fetch_vectors(self, ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         """The stored (ids, vectors) among ``ids``, by id; from the generation's cache where it has them."""
@@ -342,13 +338,7 @@ class MilvusStore(MilvusReads):
     def chunk_vectors(self, chunk_ids: Sequence[int]) -> np.ndarray:
         """The stored vectors of ``chunk_ids`` in that order (rows of zeros for unknown ids)."""
         wanted = [int(i) for i in chunk_ids]
-        ids, matrix = self._fetch_vectors(wanted)
-        pos = {int(i): n for n, i in enumerate(ids)}
-        out = np.zeros((len(wanted), self.dim), np.float32)
-        for row, cid in enumerate(wanted):
-            if cid in pos:
-                out[row] = matrix[pos[cid]]
-        return out
+        return exact.in_order(*self._fetch_vectors(wanted), wanted, self.dim)
 
     # --- info and lifecycle ----------------------------------------------------------------
     def counts(self) -> dict[str, int]:

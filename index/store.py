@@ -24,14 +24,14 @@ from typing import Any
 
 import numpy as np
 
-from index import queries
+from index import exact, queries
 from index import tokens as index_tokens
 from index.lock import WriteLock
 from index.manifest import (
     load_manifest,
     mismatch,
     new_manifest,
-    read_manifest_file,
+    read_index_manifest,
     refresh_manifest,
     store_manifest,
     write_manifest_file,
@@ -314,9 +314,7 @@ class IndexStore(StoreReads, VectorSync):
         self, vector: np.ndarray, k: int, *, chunk_ids: np.ndarray | None = None
     ) -> list[tuple[int, float]]:
         """(chunk_id, inner-product score) best first; only among ``chunk_ids`` when given."""
-        query = np.ascontiguousarray(vector, dtype=np.float32).reshape(-1)
-        if query.shape != (self.dim,):
-            raise ValueError(f"query vector has {query.size} values; this index holds {self.dim}-d vectors")
+        query = exact.query_vector(vector, self.dim)
         if k <= 0:
             return []
         with self._lock:
@@ -324,9 +322,9 @@ class IndexStore(StoreReads, VectorSync):
             vec = self._vec
             if vec is None:
                 return []
-            exact = self._rows_of if vec.index_type == "hnsw_sq8" else None
+            rows_of = self._rows_of if vec.index_type == "hnsw_sq8" else None
             if chunk_ids is None:
-                return vec.search(query, k, exact=exact)
+                return vec.search(query, k, exact=rows_of)
             allowed = np.unique(np.asarray(chunk_ids, dtype=np.int64))
             if not len(allowed):
                 return []
@@ -335,7 +333,7 @@ class IndexStore(StoreReads, VectorSync):
             if vec.kind == "flat":
                 return vec.search(query, k, allowed)
             if len(allowed) > max(EXACT_SUBSET, 0.05 * len(vec.present)):
-                hits = vec.search(query, k, allowed, exact=exact)
+                hits = vec.search(query, k, allowed, exact=rows_of)
                 if len(hits) >= min(k, len(allowed)):
                     return hits
             return self._exact(query, k, allowed)
@@ -346,37 +344,19 @@ class IndexStore(StoreReads, VectorSync):
         return matrix[np.searchsorted(found, ids)]
 
     def _exact(self, query: np.ndarray, k: int, allowed: np.ndarray) -> list[tuple[int, float]]:
-        ids, matrix = self._fetch_vectors(allowed)
-        scores = matrix @ query
-        top = np.argsort(-scores, kind="stable")[:k]
-        return [(int(ids[i]), float(scores[i])) for i in top]
+        return exact.top_k(*self._fetch_vectors(allowed), query, k)
 
     def chunk_vectors(self, chunk_ids: Sequence[int]) -> np.ndarray:
         """The stored vectors of ``chunk_ids`` in that order (rows of zeros for unknown ids), e.g. for MMR."""
-        wanted = np.asarray(list(chunk_ids), dtype=np.int64)
+        wanted = [int(i) for i in chunk_ids]
         with self._lock:
-            ids, matrix = self._fetch_vectors(np.unique(wanted))
-        out = np.zeros((len(wanted), self.dim), np.float32)
-        pos = np.searchsorted(ids, wanted)
-        ok = (pos < len(ids)) & (ids[np.minimum(pos, len(ids) - 1)] == wanted) if len(ids) else pos < 0
-        out[ok] = matrix[pos[ok]]
-        return out
+            ids, matrix = self._fetch_vectors(np.unique(np.asarray(wanted, dtype=np.int64)))
+        return exact.in_order(ids, matrix, wanted, self.dim)
 
     @staticmethod
     def read_manifest(path: Path) -> dict[str, Any] | None:
         """The manifest of the index at ``path`` (from its database, else manifest.json), None if absent."""
-        db_path = Path(path) / DB_FILE
-        if db_path.exists():
-            try:
-                conn = connect(db_path, timeout_s=5.0)
-                try:
-                    if schema_version(conn) is not None:
-                        return load_manifest(conn)
-                finally:
-                    conn.close()
-            except Exception as exc:  # noqa: BLE001 - fall back to the mirrored file
-                log.warning("cannot read the manifest from %s: %s", db_path, exc)
-        return read_manifest_file(Path(path))
+        return read_index_manifest(Path(path), DB_FILE)
 
     def info(self) -> dict[str, Any]:
         with self._lock:
