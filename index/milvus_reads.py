@@ -8,6 +8,7 @@ writers); each process numbers the terms it meets in a ``Vocabulary`` of its own
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from index import milvus_schema as ms
+from index import milvus_snapshot as snapshot
 from index.milvus_cache import GenerationCache
 from index.tokens import CorpusDelta, CorpusRow
 from rag.errors import NotFoundError
@@ -30,6 +32,8 @@ from rag.types import (
 )
 
 _REMARK_FIELDS = ("remark_id", "document", "ordinal", "text", "data")
+log = logging.getLogger(__name__)
+
 _CACHED_FIELDS = ("remark_id", "document", "ordinal", "text", "data", "tokens", "has_tokens")
 
 
@@ -287,28 +291,56 @@ class MilvusReads:
         """Documents, remark term ids and terms changed since ``known`` (document → sha256) and ``known_term``.
 
         The generation is read first: a write that lands while the rest is read moves it past the one
-        returned, so the Retriever asks again on its next search."""
+        returned, so the Retriever asks again on its next search. A cold read (nothing ``known``) starts from
+        the corpus snapshot (index.milvus_snapshot) and reads only the documents it lacks."""
         generation = self.generation
-        shas = {r["document"]: r["sha256"] for r in self._document_rows()}
+        shas = self._shas_now()
         removed = [doc for doc, sha in known.items() if shas.get(doc) != sha]
         fresh = sorted(doc for doc, sha in shas.items() if known.get(doc) != sha)
+        cold = not known and bool(fresh)
+        snap = snapshot.read(self._client, self._names) if cold else None
+        rows: list[snapshot.Row] = []
+        if snap is not None:
+            covered = {doc for doc, sha in snap.shas.items() if shas.get(doc) == sha}
+            rows = [r for r in snap.rows if r[1] in covered]
+            fresh = [doc for doc in fresh if doc not in covered]
         fields = ["remark_id", "document", "ordinal", "data", "tokens", "has_tokens", "text"]
         got = self._remark_rows("document", fresh, fields) if fresh else []
-        got = [r for r in got if shas.get(r["document"]) is not None]
-        got.sort(key=lambda r: (r["document"], int(r["ordinal"])))
-        rows = [
-            CorpusRow(
-                remark_id=r["remark_id"],
-                document=r["document"],
-                topic=r["data"].get("topic"),
-                term_ids=self._vocab.ids(_tokens(r["tokens"])) if r["has_tokens"] else None,
-                text=None if r["has_tokens"] else r["text"],
-            )
+        rows += [
+            (r["remark_id"], r["document"], int(r["ordinal"]), r["data"].get("topic"),
+             r["tokens"] if r["has_tokens"] else None, None if r["has_tokens"] else r["text"])
             for r in got
+            if shas.get(r["document"]) is not None
         ]
+        rows.sort(key=lambda r: (r[1], r[2]))
+        # (not while remarks lack tokens: the Retriever is about to store them, which drops the snapshot)
+        if cold and snapshot.stale(snap, len(fresh), len(shas)) and all(r[4] is not None for r in rows):
+            self._write_snapshot(snapshot.Snapshot(generation, shas, rows))
         return CorpusDelta(
-            generation=generation, shas=shas, removed=removed, rows=rows, terms=self._vocab.since(known_term)
+            generation=generation,
+            shas=shas,
+            removed=removed,
+            rows=[
+                CorpusRow(remark_id=rid, document=doc, topic=topic, text=text,
+                          term_ids=None if tokens is None else self._vocab.ids(_tokens(tokens)))
+                for rid, doc, _, topic, tokens, text in rows
+            ],
+            terms=self._vocab.since(known_term),
         )
+
+    def _shas_now(self) -> dict[str, str]:
+        found = ms.rows(self._client, self._names["documents"], "", ["document", "sha256"])
+        return {r["document"]: r["sha256"] for r in found}
+
+    def _write_snapshot(self, snap: snapshot.Snapshot) -> None:
+        """Store ``snap`` unless a write changed the documents while its rows were read (a replace deletes
+        the document row first, so a changed one shows here); a failure only costs the next cold start."""
+        try:
+            if self._shas_now() != snap.shas:
+                return
+            snapshot.write(self._client, self._names, snap)
+        except Exception as exc:  # noqa: BLE001 - the search goes on without a snapshot
+            log.warning("corpus snapshot not written: %s", exc)
 
     def remark_tokens(self, remark_ids: Sequence[str]) -> dict[str, list[str]]:
         """The stored lexical tokens of these remarks (those stored without tokens are left out)."""

@@ -26,6 +26,7 @@ import numpy as np
 
 from index import exact
 from index import milvus_schema as ms
+from index import milvus_snapshot as snapshot
 from index.backend import MilvusTarget
 from index.manifest import mismatch, now_iso
 from index.milvus_cache import GenerationCache
@@ -285,6 +286,7 @@ class MilvusStore(MilvusReads):
                 for begin in range(0, len(batch_rows), INSERT_BATCH):
                     self._client.upsert(self._names[kind], batch_rows[begin : begin + INSERT_BATCH])
             self._remark_cache.clear()  # the tokens changed without a new generation
+            snapshot.drop(self._client, self._names)  # … so the corpus snapshot may hold the old ones
 
     # --- search ----------------------------------------------------------------------------
     def search(
