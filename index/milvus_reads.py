@@ -31,9 +31,9 @@ from rag.types import (
     Topic,
 )
 
-_REMARK_FIELDS = ("remark_id", "document", "ordinal", "text", "data")
 log = logging.getLogger(__name__)
 
+_REMARK_FIELDS = ("remark_id", "document", "ordinal", "text", "data")
 _CACHED_FIELDS = ("remark_id", "document", "ordinal", "text", "data", "tokens", "has_tokens")
 
 
@@ -315,7 +315,7 @@ class MilvusReads:
         rows.sort(key=lambda r: (r[1], r[2]))
         # (not while remarks lack tokens: the Retriever is about to store them, which drops the snapshot)
         if cold and snapshot.stale(snap, len(fresh), len(shas)) and all(r[4] is not None for r in rows):
-            self._write_snapshot(snapshot.Snapshot(generation, shas, rows))
+            self._write_snapshot(snapshot.Snapshot(shas, rows))
         return CorpusDelta(
             generation=generation,
             shas=shas,

@@ -8,10 +8,11 @@ as zlib-compressed JSON in base64 parts in the ``blobs`` collection, under a poi
 snapshot's (new, replaced); deleted ones simply drop out. So a stale snapshot is slower, never wrong.
 
 Written by a cold ``corpus_delta`` when there was none or it missed more than ``REFRESH_SHARE`` of the
-documents, and only when no write landed while the rows were read (the write log's count did not move).
-New parts go in first, then the pointer, then the old parts are deleted: a reader sees the old snapshot or
-the new one; parts missing under a pointer (a writer racing) read as no snapshot. The parts' ``document`` is
-empty, which no document id is, so deleting a document never touches them.
+documents, and only when the documents' sha256s are the same after the rows were read as before (a replace
+deletes the document row first, so a write in progress shows). New parts go in first, then the pointer, then
+every other snapshot part is deleted (an older one, or a racing writer's: its pointer then reads as no
+snapshot, and the next cold start writes one again). The parts' ``document`` is empty, which no document id
+is, so deleting a document never touches them.
 """
 
 from __future__ import annotations
@@ -43,14 +44,13 @@ Row = tuple[str, str, int, "str | None", "str | None", "str | None"]
 
 @dataclass(frozen=True)
 class Snapshot:
-    generation: int
-    shas: dict[str, str]
+    shas: dict[str, str]  # every document the rows are of → its sha256
     rows: list[Row] = field(default_factory=list)
 
 
 def encode(snapshot: Snapshot) -> list[str]:
     """The snapshot as base64 parts of at most ``PART_BYTES`` characters (ASCII: characters are bytes)."""
-    payload = {"generation": snapshot.generation, "shas": snapshot.shas, "rows": [list(r) for r in snapshot.rows]}
+    payload = {"shas": snapshot.shas, "rows": [list(r) for r in snapshot.rows]}
     raw = zlib.compress(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), 6)
     text = base64.b64encode(raw).decode("ascii")
     return [text[i : i + PART_BYTES] for i in range(0, len(text), PART_BYTES)] or [""]
@@ -61,7 +61,7 @@ def decode(parts: Sequence[str]) -> Snapshot:
     try:
         payload = json.loads(zlib.decompress(base64.b64decode("".join(parts), validate=True)).decode("utf-8"))
         rows: list[Row] = [(str(a), str(b), int(c), d, e, f) for a, b, c, d, e, f in payload["rows"]]
-        return Snapshot(int(payload["generation"]), {str(k): str(v) for k, v in payload["shas"].items()}, rows)
+        return Snapshot({str(k): str(v) for k, v in payload["shas"].items()}, rows)
     except (binascii.Error, zlib.error, UnicodeDecodeError, KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"not a corpus snapshot: {exc}") from exc
 
@@ -96,31 +96,28 @@ def read(client: Any, names: dict[str, str]) -> Snapshot | None:
 
 
 def write(client: Any, names: dict[str, str], snapshot: Snapshot) -> None:
-    """Store ``snapshot`` as the current one: new parts, then the pointer, then the old parts go."""
-    old = _pointer(client, names)
-    pointer = {"id": uuid.uuid4().hex, "generation": snapshot.generation}
+    """Store ``snapshot`` as the current one: new parts, then the pointer, then every other part goes."""
     parts = encode(snapshot)
-    pointer["parts"] = len(parts)
+    pointer = {"id": uuid.uuid4().hex, "parts": len(parts)}
     rows = [{"key": k, "document": OWNER, "data": p, "_v": ms.NO_VECTOR} for k, p in zip(_keys(pointer), parts, strict=True)]
     for begin in range(0, len(rows), WRITE_BATCH):
         client.upsert(names["blobs"], rows[begin : begin + WRITE_BATCH])
     client.upsert(names["meta"], [{"key": META_KEY, "value": json.dumps(pointer), "_v": ms.NO_VECTOR}])
-    if old is not None:
-        _delete_parts(client, names, _keys(old))
+    _delete_parts(client, names, keep=set(_keys(pointer)))
     log.info("corpus snapshot written: %d remarks of %d documents in %d parts", len(snapshot.rows),
              len(snapshot.shas), len(parts))
 
 
 def drop(client: Any, names: dict[str, str]) -> None:
     """Remove the snapshot (the stored tokens changed without a new generation)."""
-    old = _pointer(client, names)
-    if old is None:
-        return
     client.delete(names["meta"], filter=f'key == "{META_KEY}"')
-    _delete_parts(client, names, _keys(old))
+    _delete_parts(client, names, keep=set())
 
 
-def _delete_parts(client: Any, names: dict[str, str], keys: list[str]) -> None:
+def _delete_parts(client: Any, names: dict[str, str], *, keep: set[str]) -> None:
+    """Delete the snapshot parts (blobs of no document) whose key is not in ``keep``."""
+    found = ms.rows(client, names["blobs"], f"document == {ms.literal(OWNER)}", ["key"])
+    keys = [str(r["key"]) for r in found if r["key"] not in keep]
     for begin in range(0, len(keys), ms.IN_BATCH):
         client.delete(names["blobs"], filter=ms.in_list("key", keys[begin : begin + ms.IN_BATCH]))
 

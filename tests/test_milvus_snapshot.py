@@ -23,7 +23,7 @@ DIM = 16
 
 def test_encode_decode_round_trip_and_garbage(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(snapshot, "PART_BYTES", 64)  # several parts
-    snap = snapshot.Snapshot(7, {"a": "x1"}, [("a#1", "a", 1, "論点①", "研究\x1f育成", None), ("a#2", "a", 2, None, None, "本文")])
+    snap = snapshot.Snapshot({"a": "x1"}, [("a#1", "a", 1, "論点①", "研究\x1f育成", None), ("a#2", "a", 2, None, None, "本文")])
     parts = snapshot.encode(snap)
     assert len(parts) > 1 and all(len(p) <= 64 for p in parts)
     assert snapshot.decode(parts) == snap
@@ -34,7 +34,7 @@ def test_encode_decode_round_trip_and_garbage(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_stale() -> None:
-    snap = snapshot.Snapshot(1, {})
+    snap = snapshot.Snapshot({})
     assert snapshot.stale(None, 0, 5) and not snapshot.stale(None, 0, 0)
     assert not snapshot.stale(snap, 1, 10) and snapshot.stale(snap, 2, 10)  # more than 10 % missing
 
@@ -112,9 +112,15 @@ def test_torn_snapshot_and_changed_tokens(milvus_store: str, monkeypatch: pytest
     assert pointer is not None and pointer["parts"] > 2
     assert _rows(_open(milvus_store).corpus_delta({}), store) == _rows(full, store)
     store._client.delete(store._names["blobs"], filter=ms.in_list("key", snapshot._keys(pointer)[:1]))
+    # a racing writer's part, left without its pointer
+    dead = {"key": f"{snapshot.META_KEY}|dead|0", "document": snapshot.OWNER, "data": "x", "_v": ms.NO_VECTOR}
+    store._client.upsert(store._names["blobs"], [dead])
     assert snapshot.read(store._client, store._names) is None  # a part missing: no snapshot
     assert _rows(_open(milvus_store).corpus_delta({}), store) == _rows(full, store)  # read in full, rewritten
-    assert snapshot.read(store._client, store._names) is not None
+    pointer = snapshot._pointer(store._client, store._names)
+    assert pointer is not None and snapshot.read(store._client, store._names) is not None
+    keys = {r["key"] for r in ms.rows(store._client, store._names["blobs"], "", ["key"])}
+    assert {k for k in keys if k.startswith(snapshot.META_KEY)} == set(snapshot._keys(pointer))  # others gone
     store.store_tokens([("doc_a#1", ["別", "語"])])  # tokens changed without a new generation: dropped
     assert snapshot.read(store._client, store._names) is None
     fresh = _open(milvus_store).corpus_delta({})
