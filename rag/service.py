@@ -290,6 +290,11 @@ class RagService:
     def source_bytes(self, document: str) -> bytes | None:
         """The stored source PDF of an indexed PDF document, or None: only bytes that hash to the indexed
         document's sha256 count (embedded: only a regular file directly in the sources folder, no links)."""
+        found = self.source(document)
+        return None if found is None else found[0]
+
+    def source(self, document: str) -> tuple[bytes, str] | None:
+        """``source_bytes`` with the sha256 the bytes were checked against (the HTTP route's ETag)."""
         from rag.sources import matches, source_name
 
         try:
@@ -300,4 +305,4 @@ class RagService:
         if doc.format != "pdf":
             return None
         data = self.store(create=False).sources.get(document)
-        return data if matches(data, doc.sha256) else None
+        return (data, doc.sha256) if data is not None and matches(data, doc.sha256) else None

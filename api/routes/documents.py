@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Annotated, Any
@@ -296,10 +295,11 @@ def inline_disposition(filename: str) -> str:
     dependencies=[Depends(require_read_key)],
 )
 async def get_document_source(document: str, request: Request, service: ReadyService) -> Response:
-    data = await run_in_threadpool(service.source_bytes, document)
-    if data is None:
+    found = await run_in_threadpool(service.source, document)
+    if found is None:
         raise NotFoundError(f"no stored source PDF for {document!r}: only PDF uploads keep their source")
-    etag = f'"{hashlib.sha256(data).hexdigest()}"'
+    data, sha256 = found
+    etag = f'"{sha256}"'
     headers = {"Content-Disposition": inline_disposition(f"{document}.pdf"), "Accept-Ranges": "bytes", "ETag": etag}
     if etag in (t.strip() for t in request.headers.get("if-none-match", "").split(",")):
         return Response(status_code=304, headers=headers)
