@@ -80,7 +80,8 @@ class QueryCache:
         return np.asarray(self.inner.embed_passages(texts, progress=progress))
 
 
-def _jsquad(limit: int) -> EvalDataset:
+def jsquad_split(limit: int) -> EvalDataset:
+    """JSQuAD validation, every `len // limit`-th question (all when 0), split dev/test by a hash of the article title."""
     from eval.shared_sets import load_jsquad
 
     ds = load_jsquad(JSQUAD)
@@ -101,7 +102,7 @@ def load_collection(name: str, model: str, work: Path, *, jsquad_limit: int = 60
     from rag.service import RagService
     from rag.settings import Settings
 
-    ds = _jsquad(jsquad_limit) if name == "jsquad" else load_dataset(str(DATASETS / name))
+    ds = jsquad_split(jsquad_limit) if name == "jsquad" else load_dataset(str(DATASETS / name))
     fingerprint = ds.fingerprint()
     missing = [q.id for q in ds.queries if q.split not in ("dev", "test")]
     if missing:

@@ -1,0 +1,192 @@
+"""Pooled check: every collection's held-out questions against one index that holds all of them.
+
+Each collection is tuned and reported alone (23 to 1,145 remarks). A user's index holds many meetings, so here
+the minutes of every collection, all 1,145 JSQuAD paragraphs and the 1,997 Japanese NTREX-128 sentences (news, as
+distractors) go into one index, and each collection's test questions (and all of seed-holdout, which nothing was
+tuned on) are ranked against all of it. ``--synthetic N`` adds N remarks of synthetic 議事要旨 (`eval.bench_corpus`:
+meetings on policy bodies whose remarks are JSQuAD and NTREX sentences), which brings the index to the size of a
+year of an assembly's plenary minutes; JSQuAD's questions are then not scored, since their answers' sentences
+sit in the synthetic remarks too. Compared: dense-only, the default, and the naive dense baseline (LangChain
+FAISS, one vector per remark, the same model). The pooled corpus changes what is answerable (a JSQuAD paragraph
+may answer a samples off-topic question), so only questions with gold are scored, on ranking alone.
+
+    python -m eval.haystack --out docs/results/haystack.json                         # ~5 min here, 3,384 remarks
+    python -m eval.haystack --synthetic 10000 --out docs/results/haystack_13k.json   # 13,384 remarks
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from eval.baseline import LangchainFaissBaseline
+from eval.dataset import EvalDataset, load_dataset
+from eval.metrics import bootstrap_ci, paired_test, per_query_scores
+from eval.runner import corpus_documents
+from eval.shared_sets import load_ntrex
+from eval.tune_data import DATASETS, ROOT, jsquad_split
+
+logger = logging.getLogger(__name__)
+
+MINUTES_SETS = ("seed", "seed-holdout", "samples", "env-real", "council")
+NTREX = ROOT.parent / "shared" / "datasets" / "ntrex128-newstest2019"
+SYSTEMS = ("dense", "default", "naive")
+METRICS = ("mrr@10", "hit@1", "ndcg@10")
+
+
+def _split(ds: EvalDataset, split: str) -> EvalDataset:
+    """One split's questions; a set without dev (seed-holdout, never tuned on) counts as test."""
+    if not any(q.split == "dev" for q in ds.queries):
+        return ds if split == "test" else ds.subset(split="dev")
+    return ds.subset(split=split)
+
+
+def load_pool(jsquad_limit: int, split: str = "test", *, jsquad_scored: bool = True,
+              ) -> tuple[dict[str, EvalDataset], list[Path], list[Any]]:
+    """Question sets by name (``split`` only), the minutes files to ingest, and the BEIR-style documents."""
+    every = {name: load_dataset(str(DATASETS / name)) for name in MINUTES_SETS}
+    minutes = sorted({p.resolve() for ds in every.values() for p in ds.minutes}, key=lambda p: p.name)
+    sets = {name: _split(ds, split) for name, ds in every.items()}
+    jsquad = jsquad_split(jsquad_limit)
+    # BEIR gold names the paragraph; in the pooled index its one remark is f"{id}#1".
+    if jsquad_scored:
+        sets["jsquad"] = EvalDataset(
+            name="jsquad",
+            queries=[q for q in jsquad.queries if q.split == split],
+            qrels={q: {f"{d}#1": g for d, g in rel.items()} for q, rel in jsquad.qrels.items()},
+        )
+    ntrex = load_ntrex(Path(f"{NTREX}.en.txt"), Path(f"{NTREX}.ja.txt"))
+    docs = corpus_documents(jsquad) + corpus_documents(ntrex)
+    return sets, minutes, docs
+
+
+def score(sets: Mapping[str, EvalDataset], runs: Mapping[str, Mapping[str, dict[str, float]]]) -> dict[str, Any]:
+    """Per collection and language and overall: each system's means, default vs dense and vs naive (paired)."""
+    groups: dict[str, list[tuple[str, dict[str, int]]]] = {}
+    for name, ds in sets.items():
+        for q in ds.queries:
+            if any(g > 0 for g in ds.qrels.get(q.id, {}).values()):
+                for key in (f"{name}/{q.lang}", f"all/{q.lang}", "all"):
+                    groups.setdefault(key, []).append((f"{name}:{q.id}", ds.qrels[q.id]))
+    out: dict[str, Any] = {}
+    for key, rows in sorted(groups.items()):
+        qrels = dict(rows)
+        per = {s: per_query_scores(qrels, {q: runs[s][q] for q in qrels}, METRICS) for s in SYSTEMS}
+        row: dict[str, Any] = {"n": len(qrels)}
+        for s in SYSTEMS:
+            row[s] = {m: round(sum(per[s][m].values()) / len(qrels), 4) for m in METRICS}
+        for other in ("dense", "naive"):
+            a, b = per[other]["mrr@10"], per["default"]["mrr@10"]
+            t = paired_test(a, b)
+            ci = bootstrap_ci([b[q] - a[q] for q in sorted(a)])
+            row[f"default_vs_{other}"] = {
+                "delta": round(float(t["delta"] or 0.0), 4),
+                "p_value": None if t["p_value"] is None else round(float(t["p_value"]), 4),
+                "ci95": None if ci is None else [round(ci[0], 4), round(ci[1], 4)],
+            }
+        naive = row["naive"]["mrr@10"]
+        row["default_over_naive"] = round(row["default"]["mrr@10"] / naive, 3) if naive else None
+        out[key] = row
+    return out
+
+
+def markdown(report: Mapping[str, Any]) -> str:
+    lines = [
+        f"# Pooled check ({report['corpus']['remarks']:,} remarks in one index)", "",
+        f"`{report['command']}`", "",
+        "MRR@10 of each collection's held-out questions ranked against the whole pooled index; Δ = default − "
+        "dense-only, paired t-test, 95 % bootstrap CI.", "",
+        "| questions | n | naive | dense | default | Δ vs dense [95% CI] | p | default / naive | hit@1 dense → default |",
+        "|---|---:|---:|---:|---:|---|---:|---:|---|",
+    ]
+    for key, r in report["groups"].items():
+        d = r["default_vs_dense"]
+        ci = f"[{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}]" if d["ci95"] else ""
+        p = "–" if d["p_value"] is None else ("< 0.001" if d["p_value"] < 0.001 else f"{d['p_value']:.3f}")
+        lines.append(
+            f"| {key} | {r['n']} | {r['naive']['mrr@10']:.3f} | {r['dense']['mrr@10']:.3f} | "
+            f"{r['default']['mrr@10']:.3f} | {d['delta']:+.3f} {ci} | {p} | {r['default_over_naive']} | "
+            f"{r['dense']['hit@1']:.3f} → {r['default']['hit@1']:.3f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from rag.service import RagService
+    from rag.settings import Settings
+
+    ap = argparse.ArgumentParser(prog="python -m eval.haystack", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", type=Path, required=True, help="report JSON (the Markdown goes beside it)")
+    ap.add_argument("--work", type=Path, help="index folder, reused by a rerun (default: <tmp>/minutes-rag-haystack-N)")
+    ap.add_argument("--model", default="bundled:multilingual-e5-small")
+    ap.add_argument("--jsquad-limit", type=int, default=600, help="JSQuAD questions drawn, as eval.tune does")
+    ap.add_argument("--k", type=int, default=100)
+    ap.add_argument("--split", choices=("dev", "test"), default="test",
+                    help="test (held out; the report) or dev (to study a change before it meets test)")
+    ap.add_argument("--runs", type=Path, help="also write every system's ranked lists here (JSON)")
+    ap.add_argument("--synthetic", type=int, default=0, metavar="N",
+                    help="add N synthetic remarks (eval.bench_corpus, seed 0); JSQuAD is then not scored")
+    args = ap.parse_args(argv)
+    args.work = args.work or Path(tempfile.gettempdir()) / f"minutes-rag-haystack-{args.synthetic}"
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+    sets, minutes, docs = load_pool(args.jsquad_limit, args.split, jsquad_scored=not args.synthetic)
+    if args.synthetic:
+        from eval import bench_corpus
+
+        pool = bench_corpus.load_pool(ROOT.parent / "shared")
+        minutes += bench_corpus.build_corpus(args.work.with_name(args.work.name + "-synthetic"), pool,
+                                             args.synthetic, keep_texts=False).files
+    service = RagService(Settings(index_dir=args.work, model=args.model, ingest_samples_on_start=False))
+    for ingested in (service.ingest(minutes), service.ingest_parsed(docs)):
+        if ingested.failed:
+            raise SystemExit(f"could not index: {dict(list(ingested.failed.items())[:3])}")
+    service.load()
+    remarks = service.store().all_remarks()
+    pairs = [(r.remark_id, r.text) for r in remarks]
+    naive = LangchainFaissBaseline(service.embedder, pairs)
+    logger.info("pooled index: %d remarks", len(pairs))
+
+    def ours(mode: str, rerank: bool) -> Any:
+        def search(text: str) -> dict[str, float]:
+            res = service.search(text, k=args.k, mode=mode, rerank=rerank, highlights=False)
+            best: dict[str, float] = {}
+            for h in res.hits:
+                best.setdefault(h.remark_id, float(h.score))
+            return best
+        return search
+
+    searches = {"dense": ours("dense", False), "default": ours("hybrid", True),
+                "naive": lambda text: naive.search(text, args.k)[0]}
+    queries = [(name, q) for name, ds in sets.items() for q in ds.queries]
+    runs: dict[str, dict[str, dict[str, float]]] = {s: {} for s in SYSTEMS}
+    for s in SYSTEMS:
+        for name, q in tqdm(queries, desc=s, unit="q", leave=False):
+            runs[s][f"{name}:{q.id}"] = searches[s](q.text)
+    report = {
+        "command": "python -m eval.haystack " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "model": args.model,
+        "corpus": {"remarks": len(pairs), "minutes_files": [p.name for p in minutes], "beir_documents": len(docs)},
+        "split": args.split,
+        "questions": {name: len(ds.queries) for name, ds in sets.items()},
+        "groups": score(sets, runs),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    if args.runs:
+        args.runs.write_text(json.dumps(runs, ensure_ascii=False) + "\n", encoding="utf-8")
+    args.out.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    args.out.with_suffix(".md").write_text(markdown(report), encoding="utf-8")
+    logger.info("wrote %s and %s", args.out, args.out.with_suffix(".md"))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
