@@ -28,9 +28,10 @@ from typing import Any
 from tqdm import tqdm
 
 from eval.baseline import LangchainFaissBaseline
+from eval.config import BUILTIN, EvalConfig
 from eval.dataset import EvalDataset, load_dataset
 from eval.metrics import bootstrap_ci, paired_test, per_query_scores
-from eval.runner import corpus_documents
+from eval.runner import corpus_documents, result_to_scores
 from eval.shared_sets import load_ntrex
 from eval.tune_data import DATASETS, ROOT, jsquad_split
 
@@ -102,7 +103,8 @@ def markdown(report: Mapping[str, Any]) -> str:
     lines = [
         f"# Pooled check ({report['corpus']['remarks']:,} remarks in one index)", "",
         f"`{report['command']}`", "",
-        "MRR@10 of each collection's held-out questions ranked against the whole pooled index; Δ = default − "
+        f"MRR@10 of each collection's {report.get('split', 'test')} questions ranked against the whole pooled index; "
+        "Δ = default − "
         "dense-only, paired t-test, 95 % bootstrap CI.", "",
         "| questions | n | naive | dense | default | Δ vs dense [95% CI] | p | default / naive | hit@1 dense → default |",
         "|---|---:|---:|---:|---:|---|---:|---:|---|",
@@ -155,16 +157,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     naive = LangchainFaissBaseline(service.embedder, pairs)
     logger.info("pooled index: %d remarks", len(pairs))
 
-    def ours(mode: str, rerank: bool) -> Any:
-        def search(text: str) -> dict[str, float]:
-            res = service.search(text, k=args.k, mode=mode, rerank=rerank, highlights=False)
-            best: dict[str, float] = {}
-            for h in res.hits:
-                best.setdefault(h.remark_id, float(h.score))
-            return best
+    def ours(cfg: EvalConfig) -> Any:
+        def search(text: str) -> dict[str, float]:  # keyed by remark id, as the gold is
+            res = service.search(text, k=args.k, mode=cfg.mode, rerank=cfg.rerank, highlights=False)
+            return result_to_scores(res, "minutes")
         return search
 
-    searches = {"dense": ours("dense", False), "default": ours("hybrid", True),
+    searches = {"dense": ours(BUILTIN["dense"]), "default": ours(BUILTIN["default"]),
                 "naive": lambda text: naive.search(text, args.k)[0]}
     queries = [(name, q) for name, ds in sets.items() for q in ds.queries]
     runs: dict[str, dict[str, dict[str, float]]] = {s: {} for s in SYSTEMS}
