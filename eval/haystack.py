@@ -34,6 +34,7 @@ from eval.metrics import bootstrap_ci, paired_test, per_query_scores
 from eval.runner import corpus_documents, result_to_scores
 from eval.shared_sets import load_ntrex
 from eval.tune_data import DATASETS, ROOT, jsquad_split
+from rag.errors import RagError
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +71,9 @@ def load_pool(jsquad_limit: int, split: str = "test", *, jsquad_scored: bool = T
 
 
 def score(sets: Mapping[str, EvalDataset], runs: Mapping[str, Mapping[str, dict[str, float]]]) -> dict[str, Any]:
-    """Per collection and language and overall: each system's means, default vs dense and vs naive (paired)."""
+    """Per collection and language and overall: each system's means, default vs dense and vs naive (paired).
+
+    ``runs`` is ``{system: {"set:qid": {remark id: score}}}`` for "default" and any of "dense" and "naive"."""
     groups: dict[str, list[tuple[str, dict[str, int]]]] = {}
     for name, ds in sets.items():
         for q in ds.queries:
@@ -80,11 +83,11 @@ def score(sets: Mapping[str, EvalDataset], runs: Mapping[str, Mapping[str, dict[
     out: dict[str, Any] = {}
     for key, rows in sorted(groups.items()):
         qrels = dict(rows)
-        per = {s: per_query_scores(qrels, {q: runs[s][q] for q in qrels}, METRICS) for s in SYSTEMS}
+        per = {s: per_query_scores(qrels, {q: runs[s][q] for q in qrels}, METRICS) for s in runs}
         row: dict[str, Any] = {"n": len(qrels)}
-        for s in SYSTEMS:
+        for s in runs:
             row[s] = {m: round(sum(per[s][m].values()) / len(qrels), 4) for m in METRICS}
-        for other in ("dense", "naive"):
+        for other in [s for s in ("dense", "naive") if s in runs]:
             a, b = per[other]["mrr@10"], per["default"]["mrr@10"]
             t = paired_test(a, b)
             ci = bootstrap_ci([b[q] - a[q] for q in sorted(a)])
@@ -93,10 +96,46 @@ def score(sets: Mapping[str, EvalDataset], runs: Mapping[str, Mapping[str, dict[
                 "p_value": None if t["p_value"] is None else round(float(t["p_value"]), 4),
                 "ci95": None if ci is None else [round(ci[0], 4), round(ci[1], 4)],
             }
-        naive = row["naive"]["mrr@10"]
+        naive = row["naive"]["mrr@10"] if "naive" in runs else None
         row["default_over_naive"] = round(row["default"]["mrr@10"] / naive, 3) if naive else None
         out[key] = row
     return out
+
+
+def pooled_service(work: Path, model: str, minutes: Sequence[Path], docs: Sequence[Any]) -> Any:
+    """A loaded ``RagService`` over one index (under ``work``, reused when unchanged) of ``minutes`` and ``docs``."""
+    from rag.service import RagService
+    from rag.settings import Settings
+
+    service = RagService(Settings(index_dir=work, model=model, ingest_samples_on_start=False))
+    for ingested in (service.ingest(minutes), service.ingest_parsed(docs)):
+        if ingested.failed:
+            raise RagError(f"could not index: {dict(list(ingested.failed.items())[:3])}")
+    service.load()
+    return service
+
+
+def run_systems(service: Any, sets: Mapping[str, EvalDataset], systems: Sequence[str], *, k: int = 100,
+                ) -> dict[str, dict[str, dict[str, float]]]:
+    """``{system: {"set:qid": {remark id: score}}}`` for every question of ``sets`` (systems from SYSTEMS)."""
+
+    def ours(cfg: EvalConfig) -> Any:
+        def search(text: str) -> dict[str, float]:  # keyed by remark id, as the gold is
+            res = service.search(text, k=k, mode=cfg.mode, rerank=cfg.rerank, highlights=False)
+            return result_to_scores(res, "minutes")
+        return search
+
+    searches = {"dense": ours(BUILTIN["dense"]), "default": ours(BUILTIN["default"])}
+    if "naive" in systems:
+        pairs = [(r.remark_id, r.text) for r in service.store().all_remarks()]
+        naive = LangchainFaissBaseline(service.embedder, pairs)
+        searches["naive"] = lambda text: naive.search(text, k)[0]
+    queries = [(name, q) for name, ds in sets.items() for q in ds.queries]
+    runs: dict[str, dict[str, dict[str, float]]] = {s: {} for s in systems}
+    for s in systems:
+        for name, q in tqdm(queries, desc=s, unit="q", leave=False):
+            runs[s][f"{name}:{q.id}"] = searches[s](q.text)
+    return runs
 
 
 def markdown(report: Mapping[str, Any]) -> str:
@@ -122,9 +161,6 @@ def markdown(report: Mapping[str, Any]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from rag.service import RagService
-    from rag.settings import Settings
-
     ap = argparse.ArgumentParser(prog="python -m eval.haystack", description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, required=True, help="report JSON (the Markdown goes beside it)")
     ap.add_argument("--work", type=Path, help="index folder, reused by a rerun (default: <tmp>/minutes-rag-haystack-N)")
@@ -147,33 +183,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         pool = bench_corpus.load_pool(ROOT.parent / "shared")
         minutes += bench_corpus.build_corpus(args.work.with_name(args.work.name + "-synthetic"), pool,
                                              args.synthetic, keep_texts=False).files
-    service = RagService(Settings(index_dir=args.work, model=args.model, ingest_samples_on_start=False))
-    for ingested in (service.ingest(minutes), service.ingest_parsed(docs)):
-        if ingested.failed:
-            raise SystemExit(f"could not index: {dict(list(ingested.failed.items())[:3])}")
-    service.load()
-    remarks = service.store().all_remarks()
-    pairs = [(r.remark_id, r.text) for r in remarks]
-    naive = LangchainFaissBaseline(service.embedder, pairs)
-    logger.info("pooled index: %d remarks", len(pairs))
-
-    def ours(cfg: EvalConfig) -> Any:
-        def search(text: str) -> dict[str, float]:  # keyed by remark id, as the gold is
-            res = service.search(text, k=args.k, mode=cfg.mode, rerank=cfg.rerank, highlights=False)
-            return result_to_scores(res, "minutes")
-        return search
-
-    searches = {"dense": ours(BUILTIN["dense"]), "default": ours(BUILTIN["default"]),
-                "naive": lambda text: naive.search(text, args.k)[0]}
-    queries = [(name, q) for name, ds in sets.items() for q in ds.queries]
-    runs: dict[str, dict[str, dict[str, float]]] = {s: {} for s in SYSTEMS}
-    for s in SYSTEMS:
-        for name, q in tqdm(queries, desc=s, unit="q", leave=False):
-            runs[s][f"{name}:{q.id}"] = searches[s](q.text)
+    service = pooled_service(args.work, args.model, minutes, docs)
+    runs = run_systems(service, sets, SYSTEMS, k=args.k)
+    remarks = len(service.store().all_remarks())
     report = {
         "command": "python -m eval.haystack " + " ".join(argv if argv is not None else sys.argv[1:]),
         "model": args.model,
-        "corpus": {"remarks": len(pairs), "minutes_files": [p.name for p in minutes], "beir_documents": len(docs)},
+        "corpus": {"remarks": remarks, "minutes_files": [p.name for p in minutes], "beir_documents": len(docs)},
         "split": args.split,
         "questions": {name: len(ds.queries) for name, ds in sets.items()},
         "groups": score(sets, runs),

@@ -63,3 +63,26 @@ def test_default_is_not_below_dense_only_on_the_held_out_splits(tmp_path: Path) 
                f"on {len(keys)} held-out questions: Δ = {delta:+.4f}, 95% CI [{lo:+.4f}, {hi:+.4f}]")
     print(message)  # noqa: T201 - the figure is the point of the gate; shown with -s or on failure
     assert delta >= 0, "the default fell below dense-only: " + message
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1500)
+def test_default_is_not_below_dense_only_in_one_pooled_index(tmp_path: Path) -> None:
+    """The same gate with every collection in one index (`eval.haystack`: all the minutes, JSQuAD's paragraphs and
+    NTREX's Japanese sentences, 3,384 remarks), as a user's index holds many meetings: each collection's test
+    questions (and seed-holdout) against all of it."""
+    from eval.haystack import load_pool, pooled_service, run_systems, score
+    from rag.settings import get_settings
+
+    sets, minutes, docs = load_pool(600, "test")
+    service = pooled_service(tmp_path / "pooled", get_settings().model, minutes, docs)
+    try:
+        row = score(sets, run_systems(service, sets, ("dense", "default")))["all"]
+    finally:
+        service.close()
+    d = row["default_vs_dense"]
+    message = (f"pooled index: default MRR@10 {row['default']['mrr@10']:.4f} vs dense-only {row['dense']['mrr@10']:.4f} "
+               f"on {row['n']} held-out questions: Δ = {d['delta']:+.4f}, 95% CI {d['ci95']}")
+    print(message)  # noqa: T201 - the figure is the point of the gate; shown with -s or on failure
+    assert row["n"] > 400
+    assert d["delta"] >= 0, "the default fell below dense-only: " + message
