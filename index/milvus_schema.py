@@ -251,19 +251,27 @@ def rows_in(
     fields: Sequence[str],
     *,
     unique: bool = False,
+    batch_size: int = IN_BATCH,
 ) -> list[dict[str, Any]]:
-    """Rows whose ``field`` is one of ``values``, in batches: one query per batch (``unique``: at most one row
-    per value, a primary key), paging through the rest only when a batch matches more than MAX_QUERY rows."""
+    """Rows whose ``field`` is one of ``values``, in batches of ``batch_size``: one query per batch (``unique``: at
+    most one row per value, a primary key), paging through the rest only when a batch matches more than MAX_QUERY
+    rows. Rows of large values want a smaller batch, to keep one result under Milvus's cap."""
     out: list[dict[str, Any]] = []
     wanted = list(dict.fromkeys(values))
-    for begin in range(0, len(wanted), IN_BATCH):
-        batch = wanted[begin : begin + IN_BATCH]
+    for begin in range(0, len(wanted), batch_size):
+        batch = wanted[begin : begin + batch_size]
         expr = in_list(field, batch)
         if unique:
             out.extend(client.query(collection, filter=expr, output_fields=list(fields), limit=len(batch)))
         else:
             out.extend(matching(client, collection, expr, fields))
     return out
+
+
+def delete_in(client: Any, collection: str, field: str, values: Sequence[Any]) -> None:
+    """Delete the rows whose ``field`` is one of ``values``, one delete per IN_BATCH values."""
+    for begin in range(0, len(values), IN_BATCH):
+        client.delete(collection, filter=in_list(field, list(values[begin : begin + IN_BATCH])))
 
 
 def count(client: Any, collection: str, expr: str = "") -> int:

@@ -81,11 +81,8 @@ def read(client: Any, names: dict[str, str]) -> Snapshot | None:
     if pointer is None:
         return None
     keys = _keys(pointer)
-    found: dict[str, str] = {}
-    for begin in range(0, len(keys), PARTS_PER_READ):
-        batch = keys[begin : begin + PARTS_PER_READ]
-        got = client.query(names["blobs"], filter=ms.in_list("key", batch), output_fields=["key", "data"], limit=len(batch))
-        found.update((r["key"], r["data"]) for r in got)
+    got = ms.rows_in(client, names["blobs"], "key", keys, ["key", "data"], unique=True, batch_size=PARTS_PER_READ)
+    found = {str(r["key"]): str(r["data"]) for r in got}
     if len(found) != len(keys):
         return None
     try:
@@ -117,9 +114,7 @@ def drop(client: Any, names: dict[str, str]) -> None:
 def _delete_parts(client: Any, names: dict[str, str], *, keep: set[str]) -> None:
     """Delete the snapshot parts (blobs of no document) whose key is not in ``keep``."""
     found = ms.rows(client, names["blobs"], f"document == {ms.literal(OWNER)}", ["key"])
-    keys = [str(r["key"]) for r in found if r["key"] not in keep]
-    for begin in range(0, len(keys), ms.IN_BATCH):
-        client.delete(names["blobs"], filter=ms.in_list("key", keys[begin : begin + ms.IN_BATCH]))
+    ms.delete_in(client, names["blobs"], "key", [str(r["key"]) for r in found if r["key"] not in keep])
 
 
 def stale(snapshot: Snapshot | None, missing: int, documents: int) -> bool:

@@ -59,8 +59,7 @@ class MilvusSources:
         return {keys[str(r["key"])]: json.loads(r["data"]) for r in got}
 
     def _drop(self, keys: list[str]) -> None:
-        for begin in range(0, len(keys), ms.IN_BATCH):
-            self._client.delete(self._collection, filter=ms.in_list("key", keys[begin : begin + ms.IN_BATCH]))
+        ms.delete_in(self._client, self._collection, "key", keys)
 
     def _part_keys(self, document: str) -> list[str]:
         """Every part row of the document's sources (the current one's and any left by a crashed write)."""
@@ -103,13 +102,8 @@ class MilvusSources:
         if head is None:
             return None
         keys = [part_key(document, head["sha256"], n) for n in range(int(head["parts"]))]
-        parts: dict[str, str] = {}
-        for begin in range(0, len(keys), BATCH):
-            batch = keys[begin : begin + BATCH]
-            got = self._client.query(
-                self._collection, filter=ms.in_list("key", batch), output_fields=["key", "data"], limit=len(batch)
-            )
-            parts.update({str(r["key"]): str(r["data"]) for r in got})
+        got = ms.rows_in(self._client, self._collection, "key", keys, ["key", "data"], unique=True, batch_size=BATCH)
+        parts = {str(r["key"]): str(r["data"]) for r in got}
         if len(parts) != len(keys):
             log.warning("the source of %s misses %d of its %d parts", document, len(keys) - len(parts), len(keys))
             return None
