@@ -29,45 +29,16 @@ from tqdm import tqdm
 
 from eval.baseline import LangchainFaissBaseline
 from eval.config import BUILTIN, EvalConfig
-from eval.dataset import EvalDataset, load_dataset
+from eval.dataset import EvalDataset
 from eval.metrics import bootstrap_ci, paired_test, per_query_scores
-from eval.runner import corpus_documents, result_to_scores
-from eval.shared_sets import load_ntrex
-from eval.tune_data import DATASETS, ROOT, jsquad_split
-from rag.errors import RagError
+from eval.pool import load_pool, pooled_service
+from eval.runner import result_to_scores
+from eval.tune_data import ROOT
 
 logger = logging.getLogger(__name__)
 
-MINUTES_SETS = ("seed", "seed-holdout", "samples", "env-real", "council")
-NTREX = ROOT.parent / "shared" / "datasets" / "ntrex128-newstest2019"
 SYSTEMS = ("dense", "default", "naive")
 METRICS = ("mrr@10", "hit@1", "ndcg@10")
-
-
-def _split(ds: EvalDataset, split: str) -> EvalDataset:
-    """One split's questions; a set without dev (seed-holdout, never tuned on) counts as test."""
-    if not any(q.split == "dev" for q in ds.queries):
-        return ds if split == "test" else ds.subset(split="dev")
-    return ds.subset(split=split)
-
-
-def load_pool(jsquad_limit: int, split: str = "test", *, jsquad_scored: bool = True,
-              ) -> tuple[dict[str, EvalDataset], list[Path], list[Any]]:
-    """Question sets by name (``split`` only), the minutes files to ingest, and the BEIR-style documents."""
-    every = {name: load_dataset(str(DATASETS / name)) for name in MINUTES_SETS}
-    minutes = sorted({p.resolve() for ds in every.values() for p in ds.minutes}, key=lambda p: p.name)
-    sets = {name: _split(ds, split) for name, ds in every.items()}
-    jsquad = jsquad_split(jsquad_limit)
-    # BEIR gold names the paragraph; in the pooled index its one remark is f"{id}#1".
-    if jsquad_scored:
-        sets["jsquad"] = EvalDataset(
-            name="jsquad",
-            queries=[q for q in jsquad.queries if q.split == split],
-            qrels={q: {f"{d}#1": g for d, g in rel.items()} for q, rel in jsquad.qrels.items()},
-        )
-    ntrex = load_ntrex(Path(f"{NTREX}.en.txt"), Path(f"{NTREX}.ja.txt"))
-    docs = corpus_documents(jsquad) + corpus_documents(ntrex)
-    return sets, minutes, docs
 
 
 def score(sets: Mapping[str, EvalDataset], runs: Mapping[str, Mapping[str, dict[str, float]]]) -> dict[str, Any]:
@@ -100,19 +71,6 @@ def score(sets: Mapping[str, EvalDataset], runs: Mapping[str, Mapping[str, dict[
         row["default_over_naive"] = round(row["default"]["mrr@10"] / naive, 3) if naive else None
         out[key] = row
     return out
-
-
-def pooled_service(work: Path, model: str, minutes: Sequence[Path], docs: Sequence[Any]) -> Any:
-    """A loaded ``RagService`` over one index (under ``work``, reused when unchanged) of ``minutes`` and ``docs``."""
-    from rag.service import RagService
-    from rag.settings import Settings
-
-    service = RagService(Settings(index_dir=work, model=model, ingest_samples_on_start=False))
-    for ingested in (service.ingest(minutes), service.ingest_parsed(docs)):
-        if ingested.failed:
-            raise RagError(f"could not index: {dict(list(ingested.failed.items())[:3])}")
-    service.load()
-    return service
 
 
 def run_systems(service: Any, sets: Mapping[str, EvalDataset], systems: Sequence[str], *, k: int = 100,

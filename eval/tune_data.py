@@ -51,6 +51,12 @@ class Collection:
     fingerprint: str
     items: list[Item]
     retriever: Any  # rag.retrieve.pipeline.Retriever over the collection's index
+    source: str | None = None  # a pooled collection (eval.pool): the collection its questions come from
+
+    @property
+    def origin(self) -> str:
+        """The collection the questions were written for (leave-one-collection-out holds out all of its views)."""
+        return self.source or self.name
 
     def doc_id(self, remark_id: str) -> str:
         return remark_id.rsplit("#", 1)[0] if self.kind == "beir" else remark_id
@@ -96,9 +102,19 @@ def jsquad_split(limit: int) -> EvalDataset:
     return dataclasses.replace(ds, queries=queries, qrels={q.id: ds.qrels[q.id] for q in queries})
 
 
+def tuning_retriever(service: Any) -> Any:
+    """A ``Retriever`` over a loaded service's index whose embedder embeds each question once (``QueryCache``)."""
+    from rag.retrieve.pipeline import Retriever
+
+    retriever = Retriever(
+        service.store(), QueryCache(service.embedder), service.settings, sentence_cache=service.embedding_cache()
+    )
+    retriever.calibration = dataclasses.replace(retriever.calibration, source="tuning")
+    return retriever
+
+
 def load_collection(name: str, model: str, work: Path, *, jsquad_limit: int = 600) -> Collection:
     """Index the collection under `work` (reused when its data and model are unchanged) and gather candidates."""
-    from rag.retrieve.pipeline import Retriever
     from rag.service import RagService
     from rag.settings import Settings
 
@@ -115,10 +131,8 @@ def load_collection(name: str, model: str, work: Path, *, jsquad_limit: int = 60
         if report.failed:
             raise ValueError(f"{name}: could not index {sorted(report.failed)[:3]}")
     service.load()
-    embedder = QueryCache(service.embedder)
-    retriever = Retriever(service.store(), embedder, service.settings, sentence_cache=service._embedding_cache())
-    retriever.calibration = dataclasses.replace(retriever.calibration, source="tuning")
-    embedder.warm([q.text for q in ds.queries])
+    retriever = tuning_retriever(service)
+    retriever.embedder.warm([q.text for q in ds.queries])
     items = []
     for q in ds.queries:
         if q.type == "metadata" and not ds.qrels.get(q.id):  # about the header: neither ranked nor unanswerable

@@ -1,6 +1,7 @@
 """The held-out report of `python -m eval.tune --report PATH`: test-split figures that never feed back into the fit.
 
-Per collection and language: the tuned default against dense-only (MRR@10, hit@1, nDCG@10), with the paired
+Per collection and language, alone and over the pooled index (``pooled-NAME``; "all" counts the collections
+alone): the tuned default against dense-only (MRR@10, hit@1, nDCG@10), with the paired
 t-test; each stage switched off against the default; the leave-one-collection-out fits scored on the held-out
 collection's test questions; the confidence model's ECE with reliability bins; abstention per language; and the
 confidence model refitted without each collection (on the others' dev questions, with that collection's LOCO
@@ -48,11 +49,12 @@ def _r(x: float | int | None) -> float | None:
 def _groups(tuner: Tuner, split: str) -> dict[str, list[Item]]:
     groups: dict[str, list[Item]] = {}
     for name, coll in tuner.collections.items():
+        total = "all" if coll.source is None else "pooled"  # "all": the collections alone, each question once
         for it in coll.items:
             if it.split == split:
                 groups.setdefault(f"{name}/{it.lang}", []).append(it)
-                groups.setdefault(f"all/{it.lang}", []).append(it)
-                groups.setdefault("all", []).append(it)
+                groups.setdefault(f"{total}/{it.lang}", []).append(it)
+                groups.setdefault(total, []).append(it)
     return dict(sorted(groups.items()))
 
 
@@ -74,7 +76,7 @@ def held_out_report(tuner: Tuner, cal: Calibration, default: Calibration,
     rows = top_rows(tuner, groups["all"], params)
     probs = [cal.confidence.probability(f) for _, f, _ in rows]
     report["confidence"]["all"] = reliability(probs, [ok for _, _, ok in rows])
-    for name in tuner.collections:
+    for name in (c.name for c in tuner.alone()):
         sub = [(p, ok) for p, (it, _, ok) in zip(probs, rows, strict=True) if it.collection == name]
         report["confidence"][name] = reliability([p for p, _ in sub], [ok for _, ok in sub])
     report["abstention"] = _abstention(probs, rows, cal.confidence)
@@ -100,7 +102,7 @@ def _abstention(probs: Sequence[float], rows: Sequence[tuple[Item, dict[str, flo
 
 def _confidence_without(tuner: Tuner, name: str, params: RetrievalParams, features: Sequence[str]) -> dict[str, Any]:
     """The confidence model fitted without collection `name` (its threshold too), on its test questions."""
-    train = [it for c, coll in tuner.collections.items() if c != name for it in coll.items if it.split == "dev"]
+    train = [it for coll in tuner.alone() if coll.name != name for it in coll.items if it.split == "dev"]
     model = fit_confidence(top_rows(tuner, train, params), features)
     held = top_rows(tuner, [it for it in tuner.collections[name].items if it.split == "test"], params)
     probs = [model.probability(f) for _, f, _ in held]

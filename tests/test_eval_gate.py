@@ -71,7 +71,8 @@ def test_default_is_not_below_dense_only_in_one_pooled_index(tmp_path: Path) -> 
     """The same gate with every collection in one index (`eval.haystack`: all the minutes, JSQuAD's paragraphs and
     NTREX's Japanese sentences, 3,384 remarks), as a user's index holds many meetings: each collection's test
     questions (and seed-holdout) against all of it."""
-    from eval.haystack import load_pool, pooled_service, run_systems, score
+    from eval.haystack import run_systems, score
+    from eval.pool import load_pool, pooled_service
     from rag.settings import get_settings
 
     sets, minutes, docs = load_pool(600, "test")

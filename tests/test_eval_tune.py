@@ -82,3 +82,54 @@ def test_abstention_counts_each_language_and_kind_below_the_threshold() -> None:
     assert _abstention(probs, rows, model) == {
         "ja/unanswerable": {"n": 2, "abstained": 1}, "ja/answerable": {"n": 1, "abstained": 1},
         "en/unanswerable": {"n": 0, "abstained": 0}, "en/answerable": {"n": 2, "abstained": 1}}
+
+
+def test_a_pooled_view_is_held_out_with_its_collection() -> None:
+    """Leave one collection out must hold out the collection's questions over the pooled index too (pooled-a is
+    a's questions, ranked against everything): otherwise the fit without a has seen a's questions."""
+    from types import SimpleNamespace
+
+    from eval.tune import Tuner, _dev
+    from eval.tune_data import Collection
+
+    def item(qid: str, split: str) -> Any:
+        return SimpleNamespace(qid=qid, split=split)
+
+    cols = [
+        Collection("a", "minutes", "", [item("a1", "dev"), item("a2", "test")], None),
+        Collection("b", "minutes", "", [item("b1", "dev")], None),
+        Collection("pooled-a", "minutes", "", [item("pa1", "dev"), item("pa2", "test")], None, source="a"),
+    ]
+    tuner = Tuner(cols)
+    assert tuner.origins() == ["a", "b"]
+    assert [c.name for c in tuner.alone()] == ["a", "b"]
+    assert [it.qid for it in _dev(tuner, "dev", ["a"])] == ["a1", "pa1"]
+    assert [it.qid for it in _dev(tuner)] == ["a1", "b1", "pa1"]
+    seen: dict[str, list[str]] = {}
+
+    def fit(items: Any, fixed: Any = None) -> tuple[str, dict[str, list[Any]]]:
+        key = f"fit{len(seen)}"
+        seen[key] = [it.qid for it in items]
+        return key, {}
+
+    tuner.fit = fit  # type: ignore[method-assign]
+    fits = tuner.loco({})
+    assert sorted(fits) == ["a", "b"]
+    assert seen[str(fits["a"])] == ["b1"]  # neither a1 nor pa1
+    assert seen[str(fits["b"])] == ["a1", "pa1"]
+
+
+def test_the_pool_fingerprint_follows_the_bytes(tmp_path: Any) -> None:
+    from types import SimpleNamespace
+
+    from eval.pool import pool_fingerprint
+
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("○ 一つ目の発言。", encoding="utf-8")
+    b.write_text("○ 二つ目の発言。", encoding="utf-8")
+    docs = [SimpleNamespace(document="p1", sha256="00"), SimpleNamespace(document="p2", sha256="11")]
+    first = pool_fingerprint([a, b], docs)
+    assert pool_fingerprint([b, a], docs) == first  # the files' order does not matter
+    a.write_text("○ 一つ目の発言！", encoding="utf-8")
+    assert pool_fingerprint([a, b], docs) != first
+    assert pool_fingerprint([a, b], docs[:1]) != pool_fingerprint([a, b], docs)
