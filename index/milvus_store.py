@@ -7,8 +7,9 @@ delete its old rows (document row first), insert its chunks, remarks and long va
 Retriever's BM25 corpus) catch up when it moves. Inserts from concurrent writers all count, so no write is
 ever missed. ``upsert_many`` writes a batch of documents the same way: one delete per collection, batched
 inserts, one log insert (a row per document). Chunk ids are Milvus auto ids: unique and never reused.
-Re-ingesting a document with the same sha256 is a no-op. A crash in the middle of a write leaves rows without their document row: they are not
-listed, ``verify`` reports them, and the next write of that document removes them.
+Re-ingesting a document with the same sha256 is a no-op. A write that raises is rolled back: its partial rows
+are removed and a replaced document's old rows put back (``index.milvus_rollback``). A crash in the middle of a
+write leaves rows without their document row: not listed, reported by ``verify``, removed by the next write.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from index import exact
+from index import milvus_rollback as rollback
 from index import milvus_schema as ms
 from index import milvus_snapshot as snapshot
 from index.backend import MilvusTarget
@@ -212,11 +214,28 @@ class MilvusStore(MilvusReads):
                 )
                 todo[doc.document] = (doc, chunks, matrix, tokens)  # the last of one document's versions wins
             if todo:
-                self._remove_rows(*todo)
-                self._insert_documents(list(todo.values()))
-                self._logged(*todo, action="upsert")
-                self._seal_if_due()
+                self._write(todo, replaced=[d for d in todo if d in shas])
         return outcomes
+
+    def _write(self, todo: dict[str, Item], replaced: Sequence[str]) -> None:
+        """Delete the documents' rows and insert their new versions; when that raises, the replaced documents'
+        old rows (read first) are put back before the error goes on (``index.milvus_rollback``)."""
+        previous = rollback.read(self._client, self._names, replaced) if replaced else None
+        try:
+            self._remove_rows(*todo)
+            self._insert_documents(list(todo.values()))
+        except Exception:
+            try:  # the new versions' partial rows go, and the replaced documents' old rows come back
+                if previous is None:
+                    self._remove_rows(*todo)
+                else:
+                    rollback.restore(self._client, self._names, previous, self._remove_rows, list(todo))
+                    self._logged(*replaced, action="restore")
+            except Exception as exc:  # noqa: BLE001 - the write's own error is the one to raise
+                log.error("could not roll back the failed write of %s: %s", sorted(todo), exc)
+            raise
+        self._logged(*todo, action="upsert")
+        self._seal_if_due()
 
     def _shas(self, documents: Sequence[str]) -> dict[str, str]:
         got = ms.rows_in(
@@ -376,28 +395,9 @@ class MilvusStore(MilvusReads):
         self.close()
 
 
-for _name in (
-    "document_status",
-    "flush",
-    "upsert",
-    "upsert_many",
-    "delete",
-    "store_tokens",
-    "search",
-    "chunk_vectors",
-    "info",
-    "chunk_ids_for",
-    "remark_ids_for",
-    "chunks",
-    "remarks",
-    "all_remarks",
-    "documents",
-    "get_document",
-    "facets",
-    "corpus_delta",
-    "remark_tokens",
-    "remark_term_ids",
-    "remark_chunk_ids",
-):
+for _name in ("document_status", "flush", "upsert", "upsert_many", "delete", "store_tokens", "search",
+              "chunk_vectors", "info", "chunk_ids_for", "remark_ids_for", "chunks", "remarks", "all_remarks",
+              "documents", "get_document", "facets", "corpus_delta", "remark_tokens", "remark_term_ids",
+              "remark_chunk_ids"):
     setattr(MilvusStore, _name, ms.guarded(getattr(MilvusStore, _name)))
 setattr(MilvusStore, "generation", property(ms.guarded(MilvusStore.__dict__["generation"].fget)))  # noqa: B010

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -262,3 +263,48 @@ def test_upsert_many_writes_a_batch(pair: tuple[IndexStore, MilvusStore]) -> Non
     assert milvus.get_document("doc_n") == newer and milvus.get_document("doc_a") == changed
     assert milvus.remark_ids_for(Filters(document="doc_n")) == {r.id for r in newer.remarks}
     assert verify_milvus(f"{milvus.target.uri}?prefix={milvus.target.prefix}") == []
+
+
+@pytest.mark.parametrize("fails", ["chunks", "remarks", "documents"])
+def test_a_failed_replace_keeps_the_old_version(
+    pair: tuple[IndexStore, MilvusStore], monkeypatch: pytest.MonkeyPatch, fails: str
+) -> None:
+    """A replace deletes the old rows before it writes the new ones; when one of its writes fails (here once, as a
+    dropped connection would), the old version is put back, so the document is not lost until the next ingest."""
+    from pymilvus import MilvusException
+
+    _, milvus = pair
+    spec = f"{milvus.target.uri}?prefix={milvus.target.prefix}"
+    before = milvus.get_document("doc_a")
+    counts, gen = milvus.info()["counts"], milvus.generation
+    client = milvus._client
+    calls = {"n": 0}
+
+    def once(real: Any) -> Any:
+        def write(collection: str, rows: Any, **kw: Any) -> Any:
+            if collection == milvus._names[fails] and not calls["n"]:
+                calls["n"] += 1
+                raise MilvusException(message="injected: the connection dropped")
+            return real(collection, rows, **kw)
+
+        return write
+
+    monkeypatch.setattr(client, "insert", once(client.insert))
+    monkeypatch.setattr(client, "upsert", once(client.upsert))
+    doc = make_doc("doc_a", date="2021-12-09", version="v2")
+    chunks = chunks_of(doc)
+    with pytest.raises(IndexStoreError, match="injected"):
+        milvus.upsert(doc, chunks, embed([c.text for c in chunks], DIM), _tokens(doc))
+    assert calls["n"] == 1
+    after = milvus.get_document("doc_a")
+    assert after.sha256 == before.sha256
+    assert [r.text for r in after.remarks] == [r.text for r in before.remarks]
+    assert milvus.info()["counts"] == counts
+    assert verify_milvus(spec) == []
+    ids = milvus.remark_chunk_ids(["doc_a#1"])["doc_a#1"]  # the remarks name the restored chunks (new ids)
+    assert ids and {c.remark_id for c in milvus.chunks(ids)} == {"doc_a#1"}
+    first = chunks_of(before)[0]
+    assert milvus.search(embed([first.text], DIM)[0], 1)[0][0] in milvus.remark_chunk_ids([first.remark_id])[first.remark_id]
+    assert milvus.generation > gen  # readers' caches of the old chunk ids are dropped
+    assert milvus.upsert(doc, chunks, embed([c.text for c in chunks], DIM), _tokens(doc)) == "replaced"
+    assert all(r.text.endswith("v2") for r in milvus.get_document("doc_a").remarks)
