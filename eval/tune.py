@@ -19,8 +19,10 @@ Protocol (the file records the command, the grids and the data fingerprints; a r
    (lexical leg, English margin lift, sentence rerank, bonuses) stays only when switching it off loses MRR@10 on the held-out
    collections' dev questions, pooled, in a paired t-test (p < `ALPHA`); otherwise it is fixed off and refitted.
 4. The confidence model (calibrate.py) is fitted on the top hits of the dev questions of the collections alone
-   (pooled, an off-topic question may find its answer in another collection) under the final parameters;
-   its threshold abstains on the most unanswerable dev questions that withholds ≤ 2 % of the right answers.
+   (pooled, an off-topic question may find its answer in another collection) under the final parameters. Its
+   features are chosen the way stages are: backward elimination by the leave-one-collection-out log-loss of
+   those dev rows, a feature dropped while that loss falls by more than `MIN_LOG_LOSS_GAIN` without it. Its
+   threshold abstains on the most unanswerable dev questions that withholds ≤ 2 % of the right answers.
 The report (`--report`) adds the test-split figures: default vs dense-only per collection and language, each
 stage's paired test, ECE with reliability bins, and abstention per language; none of them feeds back.
 """
@@ -35,7 +37,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from eval.calibrate import MODEL_FEATURES, MODEL_FREE_FEATURES, choose_threshold, fit_logistic
+from eval.calibrate import (
+    MIN_LOG_LOSS_GAIN,
+    MODEL_FEATURES,
+    MODEL_FREE_FEATURES,
+    choose_features,
+    choose_threshold,
+    fit_logistic,
+)
 from eval.metrics import paired_test, per_query_scores
 from eval.pool import pooled_collections
 from eval.tune_data import Collection, Item, load_collection
@@ -278,8 +287,11 @@ def tune(collections: Sequence[Collection]) -> tuple[Calibration, Calibration, d
     fixed, stages, loco = choose_stages(tuner)
     params, grids = tuner.fit(_dev(tuner), fixed)
     dev_rows = top_rows(tuner, [it for c in tuner.alone() for it in c.items if it.split == "dev"], params)
-    model = fit_confidence(dev_rows, MODEL_FEATURES)
-    model_free = fit_confidence(dev_rows, MODEL_FREE_FEATURES)
+    values, labels, groups = [f for _, f, _ in dev_rows], [int(ok) for _, _, ok in dev_rows], [it.collection for it, _, _ in dev_rows]
+    features, steps = choose_features(values, labels, groups, MODEL_FEATURES)
+    free_features, free_steps = choose_features(values, labels, groups, MODEL_FREE_FEATURES)
+    model = fit_confidence(dev_rows, features)
+    model_free = fit_confidence(dev_rows, free_features)
     chosen = {
         name: {"value": getattr(params, name), "grid": grids[name],
                "where": "fixed off (stage removed)" if name in fixed else
@@ -288,6 +300,10 @@ def tune(collections: Sequence[Collection]) -> tuple[Calibration, Calibration, d
     }
     meta = {"grid": {k: list(v) for k, v in GRID.items()}, "joint": [list(p) for p in JOINT], "chosen": chosen,
             "stages": stages,
+            "features": {"model": {"candidates": list(MODEL_FEATURES), "kept": list(features), "steps": steps},
+                         "default": {"candidates": list(MODEL_FREE_FEATURES), "kept": list(free_features),
+                                     "steps": free_steps},
+                         "min_log_loss_gain": MIN_LOG_LOSS_GAIN},
             "min_gain": MIN_GAIN, "alpha": ALPHA}
     return Calibration(params, model), Calibration(params, model_free), meta, loco
 

@@ -62,7 +62,8 @@ def held_out_report(tuner: Tuner, cal: Calibration, default: Calibration,
                     loco: Mapping[str, RetrievalParams], calibration_file: Mapping[str, Any]) -> dict[str, Any]:
     params = cal.retrieval
     groups = _groups(tuner, "test")
-    report: dict[str, Any] = {"calibration": {k: calibration_file[k] for k in ("command", "collections", "chosen", "stages")},
+    report: dict[str, Any] = {"calibration": {k: calibration_file[k] for k in ("command", "collections", "chosen", "stages",
+                                                                        "features") if k in calibration_file},
                               "default_vs_dense": {}, "stages_off": {}, "loco": {}, "confidence": {}, "abstention": {},
                               "confidence_loco": {}}
     for key, items in groups.items():
@@ -137,6 +138,14 @@ def markdown(report: Mapping[str, Any]) -> str:
     for name, row in report["loco"].items():
         t = row["paired_mrr@10"]
         lines.append(f"| {name} | {row['mrr@10']['a']} | {row['mrr@10']['b']} | {t['delta']} | {t['p_value']} |")
+    chosen = report.get("calibration", {}).get("features", {})
+    for which, sel in ((w, chosen[w]) for w in ("model", "default") if w in chosen):
+        lines += ["", f"## Confidence features ({which}): leave-one-collection-out log-loss on dev, backward elimination",
+                  "", f"kept: {', '.join(sel['kept'])}", "", "| step | log-loss | " + " | ".join(
+                      f"without {f}" for f in sel["candidates"]) + " | dropped |", "|---|---:|" + "---:|" * len(sel["candidates"]) + "---|"]
+        for i, step in enumerate(sel["steps"], 1):
+            cells = [str(step["without"].get(f, "")) for f in sel["candidates"]]
+            lines.append(f"| {i} | {step['log_loss']} | " + " | ".join(cells) + f" | {step['dropped'] or '(none)'} |")
     lines += ["", "## Confidence (top hit) on test questions", "", "| collection | n | ECE |", "|---|---:|---:|"]
     for name, rel in report["confidence"].items():
         lines.append(f"| {name} | {rel['n']} | {rel['ece']} |")

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from eval.calibrate import choose_threshold, fit_logistic, reliability
+from eval.calibrate import choose_features, choose_threshold, fit_logistic, loco_log_loss, reliability
 from eval.tune import GRID, STAGES, _extension
 from rag.retrieve.confidence import ConfidenceModel
 from rag.retrieve.params import RetrievalParams
@@ -45,6 +45,36 @@ def test_logistic_fit_orders_by_the_feature() -> None:
     assert model.probability({"dense": 0.9}) > 0.5 > model.probability({"dense": 0.6})
     with pytest.raises(ValueError, match="right and ones where it is wrong"):
         fit_logistic(rows, [1] * len(rows), ("dense",))
+
+
+def _two_collections() -> tuple[list[dict[str, float]], list[int], list[str]]:
+    # "signal" rises with the label in both collections; "flip" follows the label in a and opposes it in b, so
+    # a model fitted on one collection with it is confidently wrong on the other
+    rows, labels, groups = [], [], []
+    for group, sign in (("a", 1.0), ("b", -1.0)):
+        for i in range(20):
+            label = i % 2
+            signal = label + (0.6 if i % 4 == 0 else -0.6 if i % 4 == 3 else 0.0)
+            rows.append({"dense": signal, "lex_cov": sign * (label - 0.5) + 0.05 * (i % 3)})
+            labels.append(label)
+            groups.append(group)
+    return rows, labels, groups
+
+
+def test_features_that_do_not_carry_over_to_another_collection_are_dropped() -> None:
+    rows, labels, groups = _two_collections()
+    both = loco_log_loss(rows, labels, groups, ("dense", "lex_cov"))
+    alone = loco_log_loss(rows, labels, groups, ("dense",))
+    assert alone < both  # fitted on a, lex_cov points the wrong way on b
+    kept, steps = choose_features(rows, labels, groups, ("dense", "lex_cov"))
+    assert kept == ("dense",)
+    assert steps[0]["dropped"] == "lex_cov" and steps[0]["log_loss"] == pytest.approx(both, abs=1e-4)
+    assert len(steps) == 1  # one feature left: nothing more to try
+    # with a gain threshold above what dropping it wins, both stay and the single step records why
+    kept, steps = choose_features(rows, labels, groups, ("dense", "lex_cov"), min_gain=both - alone + 0.01)
+    assert kept == ("dense", "lex_cov") and steps[-1]["dropped"] is None
+    with pytest.raises(ValueError, match="at least two collections"):
+        loco_log_loss(rows, labels, ["a"] * len(rows), ("dense",))
 
 
 def test_edge_optima_extend_the_grid_unless_they_switch_the_stage_off() -> None:
