@@ -73,8 +73,9 @@ def remark_sentences(text: str) -> list[str]:
 class SentenceScorer:
     """Best sentence-level cosine of each text with a question vector.
 
-    Sentence vectors come from an in-memory LRU, then from ``cache`` (the index's persistent embedding cache,
-    filled at ingest), and are embedded only when missing from both.
+    Sentence vectors come from an in-memory LRU, then from ``cache`` (the index's persistent embedding cache),
+    and are embedded only when missing from both. Ingest embeds chunks, not sentences, so a remark's sentences
+    are embedded the first time it reaches the head of a ranking and are read from ``cache`` after that.
     """
 
     def __init__(self, embedder: Any, max_cache: int = 50_000, cache: Any | None = None) -> None:
