@@ -92,12 +92,22 @@ KINDS = ("ja/unanswerable", "ja/answerable", "en/unanswerable", "en/answerable")
 def _abstention(probs: Sequence[float], rows: Sequence[tuple[Item, dict[str, float], bool]],
                 model: ConfidenceModel) -> dict[str, dict[str, int]]:
     """{'ja/unanswerable': {'n': …, 'abstained': …}, …}: how many questions of each language and kind the
-    model abstains on."""
-    out = {k: {"n": 0, "abstained": 0} for k in KINDS}
-    for p, (it, _, _) in zip(probs, rows, strict=True):
-        cell = out.setdefault(f"{it.lang}/{'answerable' if it.answerable else 'unanswerable'}", {"n": 0, "abstained": 0})
+    model abstains on. Answerable cells also count the questions whose top hit answers them ('right') and
+    how many of those are withheld ('right_abstained'): the refusals that cost the user an answer, which the
+    threshold caps on dev (``eval.calibrate.MAX_WITHHELD``)."""
+    out: dict[str, dict[str, int]] = {
+        k: {"n": 0, "abstained": 0} | ({"right": 0, "right_abstained": 0} if k.endswith("/answerable") else {})
+        for k in KINDS
+    }
+    for p, (it, _, ok) in zip(probs, rows, strict=True):
+        kind = "answerable" if it.answerable else "unanswerable"
+        cell = out.setdefault(f"{it.lang}/{kind}", {"n": 0, "abstained": 0})
+        refused = int(not model.answerable(p))
         cell["n"] += 1
-        cell["abstained"] += int(not model.answerable(p))
+        cell["abstained"] += refused
+        if it.answerable:
+            cell["right"] = cell.get("right", 0) + int(ok)
+            cell["right_abstained"] = cell.get("right_abstained", 0) + refused * int(ok)
     return out
 
 
@@ -151,9 +161,11 @@ def markdown(report: Mapping[str, Any]) -> str:
         lines.append(f"| {name} | {rel['n']} | {rel['ece']} |")
     lines += ["", "Reliability bins (all): " + ", ".join(
         f"[{b['lo']}, {b['hi']}) n={b['n']} conf={b['confidence']} acc={b['accuracy']}" for b in report["confidence"]["all"]["bins"]),
-        "", "## Abstention (test)", "", "| language / questions | n | abstained |", "|---|---:|---:|"]
+        "", "## Abstention (test)", "",
+        "| language / questions | n | abstained | top hit right | of those withheld |", "|---|---:|---:|---:|---:|"]
     for key, row in report["abstention"].items():
-        lines.append(f"| {key} | {row['n']} | {row['abstained']} |")
+        lines.append(f"| {key} | {row['n']} | {row['abstained']} | {row.get('right', '')} | "
+                     f"{row.get('right_abstained', '')} |")
     lines += ["", "## Confidence without each collection (fitted on the others' dev, scored on this one's test)", "",
               "| held out | n | ECE | threshold | " + " | ".join(f"{k} abstained" for k in KINDS) + " |",
               "|---|---:|---:|---:|" + "---:|" * len(KINDS)]

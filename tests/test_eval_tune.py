@@ -109,9 +109,12 @@ def test_abstention_counts_each_language_and_kind_below_the_threshold() -> None:
     probs = [0.1, 0.6, 0.3, 0.9, 0.39]
     # threshold 0.4: ja unanswerable 0.1 abstained, 0.6 not; ja answerable 0.3 refused; en 0.39 refused, 0.9 not
     model = ConfidenceModel(("dense",), (1.0,), 0.0, 0.4)
+    # right top hits: ja 0.3 (withheld), en 0.9 (kept); en 0.39 is refused but its top hit was wrong
     assert _abstention(probs, rows, model) == {
-        "ja/unanswerable": {"n": 2, "abstained": 1}, "ja/answerable": {"n": 1, "abstained": 1},
-        "en/unanswerable": {"n": 0, "abstained": 0}, "en/answerable": {"n": 2, "abstained": 1}}
+        "ja/unanswerable": {"n": 2, "abstained": 1},
+        "ja/answerable": {"n": 1, "abstained": 1, "right": 1, "right_abstained": 1},
+        "en/unanswerable": {"n": 0, "abstained": 0},
+        "en/answerable": {"n": 2, "abstained": 1, "right": 1, "right_abstained": 0}}
 
 
 def test_a_pooled_view_is_held_out_with_its_collection() -> None:
