@@ -95,19 +95,19 @@ def _abstention(probs: Sequence[float], rows: Sequence[tuple[Item, dict[str, flo
     model abstains on. Answerable cells also count the questions whose top hit answers them ('right') and
     how many of those are withheld ('right_abstained'): the refusals that cost the user an answer, which the
     threshold caps on dev (``eval.calibrate.MAX_WITHHELD``)."""
-    out: dict[str, dict[str, int]] = {
-        k: {"n": 0, "abstained": 0} | ({"right": 0, "right_abstained": 0} if k.endswith("/answerable") else {})
-        for k in KINDS
-    }
+    def empty(kind: str) -> dict[str, int]:
+        return {"n": 0, "abstained": 0} | ({"right": 0, "right_abstained": 0} if kind == "answerable" else {})
+
+    out = {k: empty(k.split("/")[1]) for k in KINDS}
     for p, (it, _, ok) in zip(probs, rows, strict=True):
         kind = "answerable" if it.answerable else "unanswerable"
-        cell = out.setdefault(f"{it.lang}/{kind}", {"n": 0, "abstained": 0})
+        cell = out.setdefault(f"{it.lang}/{kind}", empty(kind))
         refused = int(not model.answerable(p))
         cell["n"] += 1
         cell["abstained"] += refused
         if it.answerable:
-            cell["right"] = cell.get("right", 0) + int(ok)
-            cell["right_abstained"] = cell.get("right_abstained", 0) + refused * int(ok)
+            cell["right"] += int(ok)
+            cell["right_abstained"] += refused * int(ok)
     return out
 
 
