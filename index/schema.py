@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from rag.errors import IndexStoreError
+from rag.sqlite_wal import enable_wal
 
 SCHEMA_VERSION = 3
 
@@ -124,7 +125,7 @@ def connect(db_path: Path, *, timeout_s: float = 30.0) -> sqlite3.Connection:
     """Open the index database in WAL mode; transactions are explicit (``BEGIN``/``COMMIT``)."""
     try:
         conn = sqlite3.connect(str(db_path), timeout=timeout_s, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
+        enable_wal(conn, timeout_s)
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute(f"PRAGMA busy_timeout={int(timeout_s * 1000)}")

@@ -15,6 +15,7 @@ import numpy as np
 
 from rag.embed.model import Embedder
 from rag.errors import IndexStoreError
+from rag.sqlite_wal import enable_wal
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS embeddings (
@@ -25,6 +26,7 @@ CREATE TABLE IF NOT EXISTS embeddings (
 ) WITHOUT ROWID
 """
 _CHUNK = 500  # SQLite parameter limit safety
+_TIMEOUT_S = 30.0  # how long to wait for another process's lock on the file
 
 
 def text_key(text: str, prompt: str = "") -> bytes:
@@ -39,8 +41,8 @@ class EmbeddingCache:
         self.path = Path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30.0)
-            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=_TIMEOUT_S)
+            enable_wal(self._conn, _TIMEOUT_S)
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute(_SCHEMA)
             self._conn.commit()
