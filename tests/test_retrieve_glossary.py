@@ -126,6 +126,15 @@ def test_glossary_topics_the_corpus_lacks_are_counted_apart_from_unknown_words(r
     assert unmet == 0.0  # Japanese questions: the feature is English-only
 
 
+def test_frame_words_stay_frame_words_once_folded(retriever: Retriever) -> None:
+    # "does" folds to "doe"; counted as a topic word it halved the coverage of a fully covered question
+    assert not is_content_word(fold_word("does"))
+    lexical = retriever.refresh()
+    _, with_does, _ = retriever.query_terms(lexical, parse_query("Does venture capital matter for quantum?"))
+    _, without, _ = retriever.query_terms(lexical, parse_query("Did venture capital matter for quantum?"))
+    assert with_does == without
+
+
 def test_glossary_lets_an_english_question_find_the_japanese_remark(retriever: Retriever) -> None:
     # the hashing embedder cannot cross languages: only the glossary's tokens can find B#2
     result = retriever.search("Is venture capital money stuck at the early stage?", k=3, mode="lexical")
