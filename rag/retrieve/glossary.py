@@ -26,8 +26,8 @@ logger = logging.getLogger(__name__)
 BUILTIN_PATH = Path(__file__).with_name("glossary_en_ja.tsv")
 _WORD_RE = re.compile(r"[a-z0-9]+(?:[&.'][a-z0-9]+)*")  # hyphens split: economic-security = economic security
 _KEEP_S = ("ss", "us", "is")
-# Words of the question's frame, not its topic: they never count towards coverage. Questions' words are folded
-# before the check, so the set holds both forms (does → doe would otherwise count as a topic word).
+# Words of the question's frame, not its topic: they never count towards coverage. `is_content_word` sees folded
+# words, so the set holds the folded forms (written out, "does" would miss its folded "doe").
 _FRAME_LIST = (
     """a about after all also an and any anyone are as at be been before being between but by can could did do does
     for from had has have how i if in into is it its may me might more most much my no not of on or other our over
@@ -52,7 +52,7 @@ def fold_word(word: str) -> str:
     return word
 
 
-_FRAME_WORDS = frozenset({*_FRAME_LIST, *(fold_word(w) for w in _FRAME_LIST)})
+_FRAME_WORDS = frozenset(fold_word(w) for w in _FRAME_LIST)
 
 
 def words_of(text: str) -> list[str]:
