@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,21 +55,21 @@ def test_other_errors_and_a_lasting_lock_are_raised() -> None:
     assert 1 < stuck.calls < 1000
 
 
-def _open_cache(path: str, go: Any, queue: Any) -> None:
-    go.wait()
-    try:
-        cache = EmbeddingCache(Path(path))
-        cache.put_many("fp", ["x"], np.zeros((1, 4), dtype=np.float32))
-        cache.close()
-        queue.put("")
-    except Exception as exc:  # noqa: BLE001 - reported to the parent
-        queue.put(str(exc))
+def _open_cache(path: Path) -> None:
+    cache = EmbeddingCache(path)
+    cache.put_many("fp", ["x"], np.zeros((1, 4), dtype=np.float32))
+    cache.close()
 
 
-def _open_index(path: str, go: Any, queue: Any) -> None:
+def _open_index(path: Path) -> None:
+    connect(path).close()
+
+
+def _open_when_told(opener: Callable[[Path], None], path: str, go: Any, queue: Any) -> None:
+    """Child process: wait for `go`, open the file, report the error text ('' when it opened)."""
     go.wait()
     try:
-        connect(Path(path)).close()
+        opener(Path(path))
         queue.put("")
     except Exception as exc:  # noqa: BLE001 - reported to the parent
         queue.put(str(exc))
@@ -81,7 +82,7 @@ def test_two_processes_open_a_new_file_at_once(tmp_path: Path, opener: Any) -> N
     for trial in range(TRIALS):
         path = str(tmp_path / f"{trial}.sqlite")
         queue, go = ctx.Queue(), ctx.Event()
-        procs = [ctx.Process(target=opener, args=(path, go, queue)) for _ in range(2)]
+        procs = [ctx.Process(target=_open_when_told, args=(opener, path, go, queue)) for _ in range(2)]
         for p in procs:
             p.start()
         go.set()  # both are waiting: they open the file at the same moment
