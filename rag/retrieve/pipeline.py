@@ -24,6 +24,7 @@ import numpy as np
 from rag.retrieve.confidence import Calibration, load_calibration
 from rag.retrieve.corpus import Corpus, backfill_tokens
 from rag.retrieve.diversity import bigrams
+from rag.retrieve.exchanges import answer_links
 from rag.retrieve.glossary import Glossary, is_content_word, load_glossary
 from rag.retrieve.highlight import SentenceScorer as SentenceFn
 from rag.retrieve.highlight import highlight
@@ -214,6 +215,8 @@ class Retriever:
         ids = list(dict.fromkeys([*dense, *lex]))
         cands.remarks = self.store.remarks(ids)
         ids = [rid for rid in ids if rid in cands.remarks]
+        if mode == "hybrid":
+            ids = self._add_answers(cands, ids, dense, lex, vec, tokens, corpus, allowed)
         cands.token_sets = {rid: frozenset(a.tolist()) for rid, a in self.store.remark_term_ids(ids).items()}
         cands.query_terms = corpus.term_ids(tokens)
         floor = min(dense.values()) if dense else 0.0
@@ -224,6 +227,34 @@ class Retriever:
         cands.vector = vec
         cands.best_share = max((token_share(cands, rid) for rid in ids), default=0.0)
         return cands
+
+    def _add_answers(
+        self,
+        cands: Candidates,
+        ids: list[str],
+        dense: dict[str, float],
+        lex: dict[str, float],
+        vec: np.ndarray | None,
+        tokens: list[str],
+        corpus: Corpus,
+        allowed: set[str] | None,
+    ) -> list[str]:
+        """Link the candidates' question remarks to their answers (exchanges.py) and add the answers that
+        are not candidates yet, with their exact dense and BM25 scores."""
+        links = answer_links(cands.remarks, self.store.remarks)
+        if allowed is not None:
+            links = {q: tuple(a for a in ans if a in allowed) for q, ans in links.items()}
+        cands.answers = {q: ans for q, ans in links.items() if ans}
+        missing = [a for ans in cands.answers.values() for a in ans if a not in cands.remarks]
+        missing = list(dict.fromkeys(missing))
+        if not missing:
+            return ids
+        cands.remarks.update(self.store.remarks(missing))
+        missing = [a for a in missing if a in cands.remarks]
+        if dense and vec is not None:
+            self._score_missing(dense, missing, vec)
+        lex.update(corpus.top(tokens, len(missing), set(missing)))
+        return [*ids, *missing]
 
     def query_terms(self, lexical: Corpus, query: Query) -> tuple[list[str], float, float]:
         """The question's BM25 tokens, the share of its content words the corpus has, and (English) the share

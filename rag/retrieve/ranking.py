@@ -1,6 +1,6 @@
-"""The ranking stages as functions of explicit parameters: fusion → head rerank → near-duplicate collapse →
-confidence features. `Retriever.search` (serving) and `eval.tune` (fitting) call the same functions with a
-`RetrievalParams`, so what is tuned is what is served.
+"""The ranking stages as functions of explicit parameters: fusion → head rerank → answer linking (hybrid
+only; exchanges.py) → near-duplicate collapse → confidence features. `Retriever.search` (serving) and
+`eval.tune` (fitting) call the same functions with a `RetrievalParams`, so what is tuned is what is served.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.retrieve.diversity import collapse_near_duplicates
+from rag.retrieve.exchanges import link_answers
 from rag.retrieve.fusion import fuse, lexical_margin
 from rag.retrieve.params import RetrievalParams
 from rag.retrieve.query import Query
@@ -104,19 +105,27 @@ def rerank_head(
 
 
 def confidence_features(
-    query: Query, cands: Candidates, relevance: np.ndarray, picked: list[int]
+    query: Query,
+    cands: Candidates,
+    relevance: np.ndarray,
+    picked: list[int],
+    partners: dict[int, int] | None = None,
 ) -> list[dict[str, float]]:
-    """Features of each picked candidate (names in confidence.FEATURES), from its final relevance."""
+    """Features of each picked candidate (names in confidence.FEATURES), from its final relevance. An answer
+    moved above its question (`partners`: answer → question position) is scored with its question as one
+    exchange: the larger of the two dense scores, and margins over the other candidates."""
+    partners = partners or {}
     n = len(cands.ids)
     dense = cands.dense if cands.has_dense else np.zeros(n)
     median = float(np.median(dense)) if n else 0.0
     out: list[dict[str, float]] = []
     for i in picked:
         rid = cands.ids[i]
-        others = np.delete(np.arange(n), i)
+        pair = [i] if i not in partners else [i, partners[i]]
+        others = np.delete(np.arange(n), pair)
         best_other_dense = float(dense[others].max()) if others.size else median
         best_other_rel = float(relevance[others].max()) if others.size else 0.0
-        d = float(dense[i])
+        d = float(dense[pair].max())
         out.append(
             {
                 "dense": d,
@@ -161,9 +170,14 @@ def rank_candidates(
         relevance, order = rerank_head(
             query, cands, fused, order, params, mode, sentences=sentences, cross_encoder=cross_encoder
         )
+    partners: dict[int, int] = {}
+    if mode == "hybrid" and cands.answers:
+        relevance, order, partners = link_answers(
+            cands.ids, cands.answers, cands.dense, relevance, order, head=params.rerank_depth
+        )
     if timings is not None:
         timings["fusion"] = (t1 - t0) * 1000
         timings["rerank"] = (time.perf_counter() - t1) * 1000
     all_grams = [grams(i) for i in range(len(cands.ids))]
     picked = collapse_near_duplicates(order, all_grams, keep=k)[:k]
-    return Ranking(picked, relevance, confidence_features(query, cands, relevance, picked))
+    return Ranking(picked, relevance, confidence_features(query, cands, relevance, picked, partners))

@@ -61,6 +61,7 @@ class Candidates:
     )  # the candidates' records (read per search)
     token_sets: dict[str, frozenset[int]] = field(default_factory=dict)  # the candidates' stored term ids
     query_terms: frozenset[int] = frozenset()  # ids of the question's tokens the corpus knows
+    answers: dict[str, tuple[str, ...]] = field(default_factory=dict)  # question remark → its answers
 
 
 def dense_remark_scores(
