@@ -47,6 +47,9 @@ def eval_command(
     k: Annotated[int, typer.Option("--k", help="Hits retrieved per question.")] = 100,
     index_dir: Annotated[Path | None, typer.Option("--index-dir", help="Keep the evaluation indexes here (default: a temporary folder).")] = None,
     no_baseline: Annotated[bool, typer.Option("--no-baseline", help="Skip the LangChain FAISS baseline.")] = False,
+    paragraph_baseline: Annotated[
+        bool, typer.Option("--paragraph-baseline", help="Also run the naive baseline with one vector per paragraph.")
+    ] = False,
     fake: Annotated[bool, typer.Option("--fake", help="Use the bigram stand-in instead of RagService (dry run).")] = False,
     compare_reports: Annotated[
         tuple[Path, Path] | None, typer.Option("--compare", help="Compare two report JSONs (A B) and exit.")
@@ -86,7 +89,7 @@ def eval_command(
         kwargs = {"service_factory": FakeService, "embedder_factory": lambda s, svc: svc.embedder}
     try:
         result = run_eval(ds, configs, model=model, index_root=index_dir, k=k, baseline=not no_baseline,
-                          progress=sys.stderr.isatty(), **kwargs)  # type: ignore[arg-type]
+                          paragraph_baseline=paragraph_baseline, progress=sys.stderr.isatty(), **kwargs)  # type: ignore[arg-type]
     except (RagError, ValueError) as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from exc

@@ -12,6 +12,7 @@ from rag.retrieve.query import MODES
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 BASELINE = "langchain-faiss"
+PARAGRAPH_BASELINE = "naive-paragraphs"  # the same store, one vector per paragraph (eval/baseline.py)
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,8 @@ def config_from_dict(data: dict[str, Any], *, name: str) -> EvalConfig:
     cfg = EvalConfig(**{"name": name, **data})
     if cfg.mode not in MODES:
         raise ValueError(f"config {cfg.name!r}: mode must be one of {MODES}, not {cfg.mode!r}")
-    if cfg.name == BASELINE:
-        raise ValueError(f"config name {BASELINE!r} is reserved for the LangChain baseline; rename it")
+    if cfg.name in (BASELINE, PARAGRAPH_BASELINE):
+        raise ValueError(f"config name {cfg.name!r} is reserved for a LangChain baseline; rename it")
     return cfg
 
 

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from tqdm import tqdm
 
 from eval.baseline import EmbedderLike, LangchainFaissBaseline
-from eval.config import BASELINE, EvalConfig
+from eval.config import BASELINE, PARAGRAPH_BASELINE, EvalConfig
 from eval.dataset import EvalDataset
 from eval.summary import ConfigRun, summarize
 from rag.errors import RagError
@@ -184,6 +184,7 @@ def run_eval(
     index_root: Path | None = None,
     k: int = 100,
     baseline: bool = True,
+    paragraph_baseline: bool = False,
     service_factory: ServiceFactory | None = None,
     embedder_factory: EmbedderFactory | None = None,
     progress: bool = False,
@@ -225,6 +226,15 @@ def run_eval(
                 results[BASELINE].config = {"name": BASELINE, "kind": "baseline", "model": model_name,
                                             "store": "langchain_community.vectorstores.FAISS"}
                 models[BASELINE] = info
+            if paragraph_baseline and PARAGRAPH_BASELINE not in results:
+                emb = (embedder_factory or _default_embedder)(s, svc)
+                store = LangchainFaissBaseline(emb, pairs, paragraphs=True)
+                para_search = functools.partial(_baseline_search, store, k)
+                results[PARAGRAPH_BASELINE] = _search_all(dataset, PARAGRAPH_BASELINE, para_search, progress)
+                results[PARAGRAPH_BASELINE].config = {"name": PARAGRAPH_BASELINE, "kind": "baseline",
+                                                      "model": model_name, "unit": "paragraph",
+                                                      "store": "langchain_community.vectorstores.FAISS"}
+                models[PARAGRAPH_BASELINE] = info
             close = getattr(svc, "close", None)
             if callable(close):
                 close()

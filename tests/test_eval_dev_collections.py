@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 from check_questions import check_set, shared_run  # noqa: E402
 
-COLLECTIONS = {"samples": 70, "env-real": 100, "council": 141}
+COLLECTIONS = {"samples": 70, "env-real": 100, "council": 141, "assembly": 120}
 
 
 @pytest.fixture(autouse=True)

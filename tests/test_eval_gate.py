@@ -34,7 +34,7 @@ def test_seed_sets_stay_above_the_floors(name: str, seed_txt: Path, tmp_path: Pa
     assert not failures, "; ".join(failures)
 
 
-HELD_OUT = ("seed", "samples", "env-real", "council")  # the test splits, never tuned on (eval/tune.py)
+HELD_OUT = ("seed", "samples", "env-real", "council", "assembly")  # test splits, never tuned on (eval/tune.py)
 
 
 @pytest.mark.slow

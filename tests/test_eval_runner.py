@@ -133,3 +133,22 @@ def test_cli_eval_and_compare(tmp_path: Path) -> None:
     assert "ndcg@10" in res.output and " *" not in res.output
     res = runner.invoke(app, ["eval", "--dataset", str(tmp_path / "nowhere")])
     assert res.exit_code == 2 and "cannot read dataset" in res.output
+
+
+def test_paragraph_baseline_scores_a_text_by_its_best_paragraph() -> None:
+    from eval.baseline import LangchainFaissBaseline
+    from eval.testing import FakeEmbedder
+
+    docs = [
+        ("a", "保育所の待機児童について伺います。\n河川の改修について伺います。\n教員の働き方について伺います。"),
+        ("b", "河川の改修は三か所で着工する予定であります。"),
+        ("c", "デジタル化の手続きは来年度に始めます。"),
+    ]
+    question = "教員の働き方について伺います"
+    whole = LangchainFaissBaseline(FakeEmbedder(), docs)
+    para = LangchainFaissBaseline(FakeEmbedder(), docs, paragraphs=True)
+    scores, _ = para.search(question, 2)
+    assert len(scores) == 2 and next(iter(scores)) == "a"  # one entry per text, k texts, not k paragraphs
+    # the matching paragraph alone is closer to the question than the whole three-topic remark
+    assert scores["a"] > whole.search(question, 1)[0]["a"]
+    assert para.search(question, 3)[0].keys() == {"a", "b", "c"}
