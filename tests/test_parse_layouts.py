@@ -132,3 +132,34 @@ def test_parentheses_that_are_not_directions_stay() -> None:
         ("拍手",),
     )
     assert split_directions("（午後１時再開）") == ("", ("午後１時再開",))
+
+
+def test_assembly_header_with_padded_lists_and_officials() -> None:
+    """A plenary 会議録 header: a counted 出席議員 list with padded names, 欠席議員 なし, the officials under
+    出席説明員, and 議事日程 (each item its own section, not run into the one before)."""
+    text = "\n".join([
+        "令和六年第一回定例会会議録第二号",
+        "令和六年二月二十八日（水曜日）",
+        "場所　架空県議会議事堂本会議場",
+        "出席議員（四十名のうち抄録）",
+        "　　三番　　小林　　翔君",
+        "　　三十番　佐藤　一郎君",
+        "欠席議員　なし",
+        "出席説明員",
+        "　　知事　　　　　　高橋　健二君",
+        "　　福祉局長　　　　中村　美咲君",
+        "議事日程（第二号）",
+        "第一　第一号議案から第六十二号議案まで（代表質問）",
+        "",
+        "○議長（山田太郎君）　これより本日の会議を開きます。",
+        "○三十番（佐藤一郎君）　待機児童について伺います。",
+    ])
+    doc = parse_text(text, document="x", source="x.txt", sha256="0" * 64)
+    m = doc.meeting
+    assert (m.body, m.session, m.date, m.place) == (None, 1, "2024-02-28", "架空県議会議事堂本会議場")
+    assert [(a.name, a.title) for a in m.attendees] == [
+        ("小林翔", None), ("佐藤一郎", None), ("高橋健二", "知事"), ("中村美咲", "福祉局長")
+    ]
+    assert not m.absentees
+    assert m.agenda[-1].startswith("第一　第一号議案")
+    assert [(r.speaker, r.role) for r in doc.remarks] == [("山田太郎", "議長"), ("佐藤一郎", "三十番")]

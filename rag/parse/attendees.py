@@ -4,7 +4,8 @@
 - Ministry lines: 「幹事：金融庁総合政策局：佐藤総合政策管理官、…」「消費者庁：伊藤長官、米山企画官」 → one record
   per person, name and office split as speaker labels are (speakers.resolve_label), the ministry as affiliation.
 - Assembly lists: 「出席議員　百二十三名」 then 「一番　古城まさお君　　二番　…」 → member names, without seat
-  numbers or the count.
+  numbers or the count; one person a line, padded: 「三番　　小林　　翔君」 → 小林翔, 「知事　　高橋　健二君」 → 高橋健二
+  (title 知事).
 `grouped_attendees(values, fallback)` handles the lines it recognizes and hands any other line to `fallback`
 (header.py's one-person-per-line parser), so plain lists parse as before.
 """
@@ -26,6 +27,10 @@ _COUNT = re.compile(r"^[0-9０-９〇一二三四五六七八九十百千]+\s*(?
 _SEAT = re.compile(
     r"(?:[〇一二三四五六七八九十百千]+|[0-9０-９]+)\s*番\s*(?P<name>[^\s\u3000番、，,]{1,12}?)\s*(?:君|議員|さん)"
 )
+_PADDED = re.compile(
+    r"^(?P<head>[^\s\u3000]{1,16})[\s\u3000]+(?P<name>[^\s\u3000]{1,6}(?:[\s\u3000]+[^\s\u3000]{1,6})?)\s*君$"
+)
+_SEAT_ONLY = re.compile(r"^(?:[〇一二三四五六七八九十百千]+|[0-9０-９]+)\s*番$")
 _LIST_SPLIT = re.compile(r"[、，,]\s*|\s{2,}|\u3000+")
 
 
@@ -67,6 +72,12 @@ def grouped_attendees(values: list[str], fallback: Callable[[list[str]], list[At
         if seats:
             attendees += [Attendee(name=m["name"]) for m in seats]
             continue
+        padded = _PADDED.match(line)
+        if padded:
+            name = re.sub(r"[\s\u3000]", "", padded["name"])
+            head = padded["head"]
+            attendees.append(Attendee(name=name, title=None if _SEAT_ONLY.match(head) else head))
+            continue
         m = _GROUP_LINE.match(line)
         if m:
             group = m["group"]
@@ -88,6 +99,10 @@ def grouped_attendees(values: list[str], fallback: Callable[[list[str]], list[At
 def looks_grouped(values: list[str]) -> bool:
     """True when the list uses groups, ministries or seat numbers (else the plain parser keeps its output)."""
     return any(
-        _GROUP_LINE.match(v.strip(" \u3000")) or re.search(r"[:：]", v) or _SEAT.search(v) or _COUNT.match(v.strip())
+        _GROUP_LINE.match(v.strip(" \u3000"))
+        or re.search(r"[:：]", v)
+        or _SEAT.search(v)
+        or _COUNT.match(v.strip())
+        or _PADDED.match(v.strip(" \u3000"))
         for v in values
     )

@@ -22,8 +22,9 @@ _NUM = r"(?:[0-9０-９]+|[一二三四五六七八九十]+)"
 KEY_RE = re.compile(
     rf"^(?:{_NUM}|[○◯〇■□●・])?[\s.．、]*"
     r"(?P<key>議\s*事\s*次\s*第|欠\s*席\s*者|欠席委員|欠\s*席\s*議\s*員|開催日時|日\s*時|日\s*程|開催場所|場\s*所|出\s*席\s*者|出席委員|出席議員|構成員|委員名簿|"
+    r"出席説明員|説明のため出席した者|議事日程|"
     r"議\s*題|議事次第|配布資料|議事概要|議事要旨|議事の概要|議事経過|議事内容|審議経過|議\s*事|概\s*要)"
-    r"(?:\s*[:：]\s*|\s+|$)(?P<value>.*)$"
+    r"(?:[（(][^）)]{1,20}[）)])?(?:\s*[:：]\s*|\s+|$)(?P<value>.*)$"
 )
 BODY_KEYS = {"議事概要", "議事要旨", "議事の概要", "議事経過", "議事内容", "審議経過", "議事", "概要"}
 _KEY_NAMES = {
@@ -40,13 +41,16 @@ _KEY_NAMES = {
     "欠席者": "absentees",
     "欠席委員": "absentees",
     "欠席議員": "absentees",
+    "出席説明員": "attendees",
+    "説明のため出席した者": "attendees",
+    "議事日程": "agenda",
     "議事次第": "agenda",
     "議題": "agenda",
 }
 _OPENING_RE = re.compile(r"^[（(]?(?:午前|午後)\s*\S{1,8}?(?:開会|開議|開始|再開)[）)]?$")
 _ASSEMBLY_TITLE_RE = re.compile(
     rf"^(?:(?:令和|平成|昭和)\s*(?:元|{_NUM})\s*年)?\s*(?:第\s*{_NUM}\s*回)?\s*(?:定例会|臨時会)\s*"
-    rf"(?P<body>\S.*?)\s*会議録\s*(?:[（(]?第\s*{_NUM}\s*号[）)]?)?$"
+    rf"(?P<body>\S.*?)?\s*会議録\s*(?:[（(]?第\s*{_NUM}\s*号[）)]?)?$"
 )
 _AGENDA_END = re.compile(r"^(?:[【\[（(]?\s*(?:配付資料|配布資料|参考資料|資料)|午前|午後|[0-9０-９]{1,2}\s*[:：時])")
 _SESSION_RE = re.compile(rf"第\s*(?P<n>{_NUM})\s*回")
@@ -98,7 +102,7 @@ def split_title(title: str) -> tuple[str | None, int | None]:
     m = _SESSION_RE.search(title)
     session = parse_number(m["n"]) if m else None
     assembly = _ASSEMBLY_TITLE_RE.match(title)
-    if assembly:  # 令和二年第一回定例会 架空都議会会議録第二号 → 架空都議会
+    if assembly:  # 令和二年第一回定例会 架空都議会会議録第二号 → 架空都議会 (no body named: None)
         return assembly["body"], session
     body = _TITLE_SUFFIX_RE.sub("", title)
     body = _SESSION_PART_RE.sub(" ", body).strip(" 　")
@@ -171,6 +175,7 @@ def _split_affiliation(tokens: list[str]) -> tuple[str | None, str | None]:
 
 
 def _parse_attendee_values(values: list[str]) -> list[Attendee]:
+    values = [v for v in values if v.strip(" \u3000") not in ("なし", "無し", "該当なし")]  # 「欠席議員　なし」
     if looks_grouped(values):
         return grouped_attendees(values, _plain_attendees)
     return _plain_attendees(values)
