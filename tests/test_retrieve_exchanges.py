@@ -60,6 +60,9 @@ def test_roles() -> None:
     assert not is_member(_remark("d", 1, "", None, speaker=None))  # an anonymous 議事要旨 remark
     assert is_question(PLENARY[1])
     assert not is_question(_remark("d", 1, "賛成です。", "委員"))  # a member's remark that asks nothing
+    # a council member's suggestion: the official who speaks next answers another member's point
+    assert not is_question(_remark("c", 7, "共有できる資料を作ってはどうでしょうか。", "委員"))
+    assert is_question(_remark("c", 7, "事務局の考えをお尋ねします。", "委員"))
     assert not is_question(PLENARY[3])  # the governor does not ask
 
 

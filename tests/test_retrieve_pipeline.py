@@ -35,20 +35,26 @@ TEXTS = {
 class FakeStore:
     """The slice of IndexStore the Retriever uses; one chunk per remark plus a second chunk for B#4."""
 
-    def __init__(self, embedder: HashingEmbedder) -> None:
+    def __init__(
+        self,
+        embedder: HashingEmbedder,
+        texts: Mapping[tuple[str, int, int, str], str] = TEXTS,
+        roles: Mapping[str, str] | None = None,
+    ) -> None:
         self.generation = 7
         self._remarks: dict[str, StoredRemark] = {}
         self._chunks: list[StoredChunk] = []
-        for (doc, ordinal, topic, speaker), text in TEXTS.items():
+        for (doc, ordinal, topic, speaker), text in texts.items():
             rid = f"{doc}#{ordinal}"
             self._remarks[rid] = StoredRemark(
                 remark_id=rid, document=doc, ordinal=ordinal, text=text, topic=f"論点{topic}", topic_number=topic,
-                speaker=speaker, role="委員", pages=(1,), title=f"会合{doc}", body="会合", session=1,
-                date="2021-12-09" if doc == "A" else "2022-03-01",
+                speaker=speaker, role=(roles or {}).get(rid, "委員"), pages=(1,), title=f"会合{doc}", body="会合",
+                session=1, date="2021-12-09" if doc == "A" else "2022-03-01",
             )
             self._chunks.append(StoredChunk(len(self._chunks), rid, 0, text, 0, len(text)))
-        text = TEXTS[("B", 4, 2, "渡部")]
-        self._chunks.append(StoredChunk(len(self._chunks), "B#4", 1, text[:10], 0, 10))
+        if ("B", 4, 2, "渡部") in texts:
+            text = texts[("B", 4, 2, "渡部")]
+            self._chunks.append(StoredChunk(len(self._chunks), "B#4", 1, text[:10], 0, 10))
         self.vectors = embedder.embed_passages([c.text for c in self._chunks])
         self.searches: list[int] = []
         self.tokens: dict[str, np.ndarray] = {}  # stored term ids (the Retriever backfills them)
@@ -201,3 +207,30 @@ def test_settings_calibration_file_is_served(tmp_path: Path) -> None:
     assert retriever.search("令和４年の会合でのスタートアップの資金調達の課題は？", k=1).hits[0].remark_id == "B#1"
     with pytest.raises(InputError, match="calibration file .*missing.json not found"):
         Retriever(FakeStore(embedder), embedder, Settings(model="hash:64", calibration=tmp_path / "missing.json"))
+
+
+PLENARY = {
+    ("P", 1, 1, "山田"): "三十番佐藤一郎君。",
+    ("P", 2, 1, "佐藤"): "保育所の待機児童の解消について伺います。あわせて河川の改修について伺います。",
+    ("P", 3, 1, "山田"): "福祉局長中村美咲君。",
+    ("P", 4, 1, "中村"): "待機児童をなくすため、保育士百人分の奨学金を新たに用意しました。",
+    ("P", 5, 1, "山田"): "都市整備局長石川正人君。",
+    ("P", 6, 1, "石川"): "堤防のかさ上げを三か所で着工します。",
+}
+PLENARY_ROLES = {"P#1": "議長", "P#2": "三十番", "P#3": "議長", "P#4": "福祉局長", "P#5": "議長", "P#6": "都市整備局長"}
+
+
+def test_the_answer_goes_above_the_members_question() -> None:
+    """Answer linking (exchanges.py) through the Retriever: the member's question restates the topic and wins the
+    dense leg; the default puts the official's answer that scores best (P#4, not P#6) just above it."""
+    embedder = HashingEmbedder(64)
+    retriever = Retriever(FakeStore(embedder, PLENARY, PLENARY_ROLES), embedder, Settings(model="hash:64"))
+    question = "保育所の待機児童の解消について"
+    dense = [h.remark_id for h in retriever.search(question, k=3, mode="dense").hits]
+    assert dense[0] == "P#2"
+    hits = retriever.search(question, k=3).hits
+    assert [h.remark_id for h in hits[:2]] == ["P#4", "P#2"]
+    assert hits[0].score > hits[1].score  # strictly: rankers that break ties by id must keep the order
+    # a filter that leaves the answer out leaves the question where it was
+    only_question = retriever.search(question, k=3, filters=Filters(speaker="佐藤")).hits
+    assert [h.remark_id for h in only_question] == ["P#2"]

@@ -25,7 +25,9 @@ LIFT = 1e-5  # how far above its question a moved answer's relevance goes (hit s
 WINDOW = 24  # remarks after a question searched for its answers (a chair call before each answer)
 _CHAIR = re.compile(r"^(副|仮)?(議|委員|小委員|分科会|部会|会|座)?長(代理)?$")
 _MEMBER = re.compile(r"(委員|構成員|議員|番)$")
-_ASKS = re.compile(r"伺|お尋ね|尋ねし|質問|お聞き|答弁|見解を|お示し|教えて|でしょうか|ですか|ますか")
+# the forms in which a member puts a question to the officials (伺います, お尋ねします, 答弁を求めます …); a bare
+# 「…はどうでしょうか」 is how council members make a suggestion, and the remark after it answers someone else
+_ASKS = re.compile(r"伺い|お伺|お尋ね|尋ねいた|質問いた|質問しま|お聞きし|答弁を|見解を|お示し|お答え(?:くだ|願|いただ)|教えてくだ")
 
 
 def is_chair(remark: StoredRemark) -> bool:
