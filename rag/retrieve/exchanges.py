@@ -27,7 +27,7 @@ _CHAIR = re.compile(r"^(副|仮)?(議|委員|小委員|分科会|部会|会|座)
 _MEMBER = re.compile(r"(委員|構成員|議員|番)$")
 # the forms in which a member puts a question to the officials (伺います, お尋ねします, 答弁を求めます …); a bare
 # 「…はどうでしょうか」 is how council members make a suggestion, and the remark after it answers someone else
-_ASKS = re.compile(r"伺い|お伺|お尋ね|尋ねいた|質問いた|質問しま|お聞きし|答弁を|見解を|お示し|お答え(?:くだ|願|いただ)|教えてくだ")
+_ASKS = re.compile(r"伺い|お尋ね|尋ねいた|質問いた|質問しま|お聞きし|答弁を|見解を|お示し|お答え(?:くだ|願|いただ)|教えてくだ")
 
 
 def is_chair(remark: StoredRemark) -> bool:
@@ -101,8 +101,8 @@ def link_answers(
     head: int,
 ) -> tuple[np.ndarray, list[int], dict[int, int]]:
     """Move, for each question remark in the first ``head`` places of ``order``, its best answer (highest
-    ``dense``) to just above it, with a relevance just above the question's; returns (relevance, order, partners), where
-    partners maps each moved answer's position to its question's."""
+    ``dense``) to just above it, with a relevance just above the question's. Returns (relevance, order,
+    partners); partners maps each moved answer's position to its question's."""
     partners: dict[int, int] = {}
     if not links:
         return relevance, order, partners
