@@ -218,23 +218,19 @@ def run_eval(
                 results[cfg.name] = _search_all(dataset, cfg.name, search, progress)
                 results[cfg.name].config = {**cfg.to_dict(), "model": model_name, "index_type": index_type}
                 models[cfg.name] = info
-            if baseline and BASELINE not in results:
-                emb = (embedder_factory or _default_embedder)(s, svc)
-                store = LangchainFaissBaseline(emb, pairs)
-                base_search = functools.partial(_baseline_search, store, k)
-                results[BASELINE] = _search_all(dataset, BASELINE, base_search, progress)
-                results[BASELINE].config = {"name": BASELINE, "kind": "baseline", "model": model_name,
+            wanted = [(name, paragraphs) for name, paragraphs, on in
+                      ((BASELINE, False, baseline), (PARAGRAPH_BASELINE, True, paragraph_baseline))
+                      if on and name not in results]
+            if wanted:
+                emb = (embedder_factory or _default_embedder)(s, svc)  # one embedder for both baselines
+                for name, paragraphs in wanted:
+                    store = LangchainFaissBaseline(emb, pairs, paragraphs=paragraphs)
+                    base_search = functools.partial(_baseline_search, store, k)
+                    results[name] = _search_all(dataset, name, base_search, progress)
+                    results[name].config = {"name": name, "kind": "baseline", "model": model_name,
+                                            **({"unit": "paragraph"} if paragraphs else {}),
                                             "store": "langchain_community.vectorstores.FAISS"}
-                models[BASELINE] = info
-            if paragraph_baseline and PARAGRAPH_BASELINE not in results:
-                emb = (embedder_factory or _default_embedder)(s, svc)
-                store = LangchainFaissBaseline(emb, pairs, paragraphs=True)
-                para_search = functools.partial(_baseline_search, store, k)
-                results[PARAGRAPH_BASELINE] = _search_all(dataset, PARAGRAPH_BASELINE, para_search, progress)
-                results[PARAGRAPH_BASELINE].config = {"name": PARAGRAPH_BASELINE, "kind": "baseline",
-                                                      "model": model_name, "unit": "paragraph",
-                                                      "store": "langchain_community.vectorstores.FAISS"}
-                models[PARAGRAPH_BASELINE] = info
+                    models[name] = info
             close = getattr(svc, "close", None)
             if callable(close):
                 close()

@@ -24,13 +24,12 @@ _GROUP_WORDS = (
 )
 _GROUP_LINE = re.compile(rf"^[（(【〈<［\[]?\s*(?P<group>{_GROUP_WORDS})\s*[）)】〉>］\]]?\s*[:：]?$")
 _COUNT = re.compile(r"^[0-9０-９〇一二三四五六七八九十百千]+\s*(?:名|人)$")
-_SEAT = re.compile(
-    r"(?:[〇一二三四五六七八九十百千]+|[0-9０-９]+)\s*番\s*(?P<name>[^\s\u3000番、，,]{1,12}?)\s*(?:君|議員|さん)"
-)
+_SEAT_NUMBER = r"(?:[〇一二三四五六七八九十百千]+|[0-9０-９]+)\s*番"
+_SEAT = re.compile(rf"{_SEAT_NUMBER}\s*(?P<name>[^\s\u3000番、，,]{{1,12}}?)\s*(?:君|議員|さん)")
 _PADDED = re.compile(
     r"^(?P<head>[^\s\u3000]{1,16})[\s\u3000]+(?P<name>[^\s\u3000]{1,6}(?:[\s\u3000]+[^\s\u3000]{1,6})?)\s*君$"
 )
-_SEAT_ONLY = re.compile(r"^(?:[〇一二三四五六七八九十百千]+|[0-9０-９]+)\s*番$")
+_SEAT_ONLY = re.compile(rf"^{_SEAT_NUMBER}$")
 _LIST_SPLIT = re.compile(r"[、，,]\s*|\s{2,}|\u3000+")
 
 

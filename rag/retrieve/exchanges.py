@@ -54,8 +54,6 @@ def answers_after(question: StoredRemark, following: Sequence[StoredRemark]) -> 
     speakers who are neither the chair nor a member, up to the next member's remark."""
     out: list[str] = []
     for remark in following:
-        if remark.document != question.document:
-            break
         if is_member(remark):
             break
         if not is_chair(remark) and (remark.speaker is not None or remark.role is not None):

@@ -241,7 +241,14 @@ class Retriever:
     ) -> list[str]:
         """Link the candidates' question remarks to their answers (exchanges.py) and add the answers that
         are not candidates yet, with their exact dense and BM25 scores."""
-        links = answer_links(cands.remarks, self.store.remarks)
+        read: dict[str, StoredRemark] = {}  # the remarks answer_links reads, kept for the answers it returns
+
+        def fetch(remark_ids: Sequence[str]) -> dict[str, StoredRemark]:
+            found = self.store.remarks(remark_ids)
+            read.update(found)
+            return found
+
+        links = answer_links(cands.remarks, fetch)
         if allowed is not None:
             links = {q: tuple(a for a in ans if a in allowed) for q, ans in links.items()}
         cands.answers = {q: ans for q, ans in links.items() if ans}
@@ -249,8 +256,7 @@ class Retriever:
         missing = list(dict.fromkeys(missing))
         if not missing:
             return ids
-        cands.remarks.update(self.store.remarks(missing))
-        missing = [a for a in missing if a in cands.remarks]
+        cands.remarks.update({a: read[a] for a in missing})
         if dense and vec is not None:
             self._score_missing(dense, missing, vec)
         lex.update(corpus.top(tokens, len(missing), set(missing)))
